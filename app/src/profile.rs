@@ -1,0 +1,2 @@
+use leptos::prelude::*;
+#[component] pub fn ProfilePage() -> impl IntoView { view! { <p>"wip"</p> } }

@@ -1,0 +1,128 @@
+//! The signed-in person as every page sees them, and the server functions that change the session.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use parley::domain::{OrganizationId, Permission};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrganizationChoice {
+    pub id: OrganizationId,
+    pub name: String,
+    pub role_name: String,
+}
+
+/// What the shell needs: who, where, and what they may do there.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CurrentUser {
+    pub name: String,
+    pub email: String,
+    pub language: String,
+    pub notification_sound: bool,
+    /// None when the person has no active organization (all memberships deactivated).
+    pub organization: Option<CurrentOrganization>,
+    pub organizations: Vec<OrganizationChoice>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CurrentOrganization {
+    pub id: OrganizationId,
+    pub name: String,
+    pub has_logo: bool,
+    pub role_name: String,
+    pub is_owner: bool,
+    pub permissions: Vec<Permission>,
+}
+
+impl CurrentUser {
+    pub fn can(&self, permission: Permission) -> bool {
+        self.organization.as_ref().is_some_and(|o| o.permissions.contains(&permission))
+    }
+
+    pub fn is_owner(&self) -> bool {
+        self.organization.as_ref().is_some_and(|o| o.is_owner)
+    }
+}
+
+/// The current person, or None when nobody is signed in.
+#[server]
+pub async fn current_session() -> Result<Option<CurrentUser>, AppError> {
+    use crate::context::{session_token, state};
+    use parley::auth::sessions;
+    let state = state()?;
+    let Some(token) = session_token() else { return Ok(None) };
+    let Some(person) = sessions::resolve(&state.pool, &token).await? else { return Ok(None) };
+    let memberships = parley::orgs::memberships(&state.pool, person.user_id).await?;
+    let organization = match &person.actor {
+        Some(actor) => {
+            let profile = parley::orgs::profile(&state.pool, actor).await?;
+            let role_name = memberships
+                .iter()
+                .find(|m| m.organization_id == actor.organization_id)
+                .map(|m| m.role_name.clone())
+                .unwrap_or_default();
+            Some(CurrentOrganization {
+                id: actor.organization_id,
+                name: profile.name,
+                has_logo: profile.has_logo,
+                role_name,
+                is_owner: actor.is_owner(),
+                permissions: actor.permissions.iter().collect(),
+            })
+        }
+        None => None,
+    };
+    Ok(Some(CurrentUser {
+        name: person.name,
+        email: person.email,
+        language: person.language.code().to_owned(),
+        notification_sound: person.notification_sound,
+        organization,
+        organizations: memberships
+            .into_iter()
+            .map(|m| OrganizationChoice { id: m.organization_id, name: m.name, role_name: m.role_name })
+            .collect(),
+    }))
+}
+
+#[server]
+pub async fn logout() -> Result<(), AppError> {
+    use crate::context::{clear_session_cookie, session_token, state};
+    let state = state()?;
+    if let Some(token) = session_token() {
+        parley::auth::sessions::end(&state.pool, &token).await?;
+    }
+    clear_session_cookie(&state);
+    Ok(())
+}
+
+#[server]
+pub async fn switch_organization(organization: OrganizationId) -> Result<(), AppError> {
+    let (state, person, token) = crate::context::signed_in().await?;
+    Ok(parley::orgs::switch(&state.pool, person.user_id, &token, organization).await?)
+}
+
+#[server]
+pub async fn create_organization(name: String) -> Result<OrganizationId, AppError> {
+    let (state, person, token) = crate::context::signed_in().await?;
+    Ok(parley::orgs::create(&state.pool, person.user_id, &token, &name).await?)
+}
+
+/// The current person, loaded once per page and shared with every component below the app root.
+#[derive(Clone, Copy)]
+pub struct Session(pub Resource<Result<Option<CurrentUser>, AppError>>);
+
+pub fn use_session() -> Session {
+    expect_context::<Session>()
+}
+
+/// Leaves the single-page app for `path` with a full load, so every piece of state (the session,
+/// the organization) is read afresh.
+pub fn hard_navigate(path: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().set_href(path);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = path;
+}

@@ -1,0 +1,86 @@
+#![recursion_limit = "256"]
+//! parley-server: configuration, the HTTP composition, start-up, and the CLI's commands.
+
+pub mod config;
+pub mod http;
+pub mod seed;
+
+use config::Config;
+use leptos::prelude::LeptosOptions;
+use parley::mail::Mailer;
+use parley_app::context::AppState;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("{0}")]
+    Engine(#[from] parley::Error),
+    #[error("listening on {addr}: {source}")]
+    Listen { addr: std::net::SocketAddr, source: std::io::Error },
+}
+
+/// Runs the migrations as the configured database user.
+pub async fn migrate(config: &Config) -> Result<(), StartError> {
+    parley::db::migrate(config.connect_options()?).await?;
+    Ok(())
+}
+
+/// Builds what every request shares: the pool (as the row-level-security-bound role), the mailer.
+pub async fn app_state(config: &Config) -> Result<AppState, StartError> {
+    config.secret_key()?;
+    let pool = parley::db::connect(config.connect_options()?, 20).await?;
+    Ok(AppState {
+        pool,
+        mailer: Mailer::from_config(config.smtp_url.as_deref(), &config.mail_from)?,
+        public_url: config.public_url.clone(),
+        secure_cookies: config.public_url.starts_with("https://"),
+    })
+}
+
+pub fn leptos_options(config: &Config) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name("parley")
+        .site_root(config.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .site_addr(config.addr)
+        .env(if config.dev_reload { leptos::config::Env::DEV } else { leptos::config::Env::PROD })
+        .build()
+}
+
+/// Serves until Ctrl-C or SIGTERM, then finishes in-flight requests.
+pub async fn serve(config: &Config, state: AppState) -> Result<(), StartError> {
+    let server_state = http::ServerState { app: state, leptos: leptos_options(config), metrics: Default::default() };
+    let router = http::router(server_state, config.public_origin());
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .map_err(|source| StartError::Listen { addr: config.addr, source })?;
+    tracing::info!(addr = %config.addr, public_url = %config.public_url, "serving");
+    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|source| StartError::Listen { addr: config.addr, source })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

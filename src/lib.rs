@@ -1,0 +1,24 @@
+//! Parley's engine. `domain` is pure and compiles everywhere (also to wasm32 for the browser);
+//! with feature `ssr`, the server-side services, one folder per capability.
+
+pub mod domain;
+
+#[cfg(feature = "ssr")]
+pub mod auth;
+#[cfg(feature = "ssr")]
+pub mod db;
+#[cfg(feature = "ssr")]
+pub mod error;
+#[cfg(feature = "ssr")]
+pub mod mail;
+#[cfg(feature = "ssr")]
+pub mod orgs;
+#[cfg(feature = "ssr")]
+pub mod profile;
+#[cfg(feature = "ssr")]
+pub mod secrets;
+#[cfg(feature = "ssr")]
+pub mod team;
+
+#[cfg(feature = "ssr")]
+pub use error::{Error, Result};

@@ -1,0 +1,228 @@
+//! Shared helpers for the engine's integration tests.
+//!
+//! Every test gets a fresh database from `#[sqlx::test(migrations = false)]`; [`setup`] migrates it
+//! and returns two pools: `app`, the application's real pool (it `SET ROLE`s to `parley_app`, so
+//! row-level security applies), and `root`, a plain superuser pool the tests use to look behind the
+//! services' back (reading raw rows, ageing links).
+
+#![allow(dead_code)]
+
+use parley::auth::login::{LoginAttempt, login};
+use parley::auth::register::{Registration, register_owner};
+use parley::auth::{SessionToken, sessions};
+use parley::domain::{Actor, BuiltInRole, LoginTab, OrganizationId, RoleId, UserId};
+use parley::mail::Mailer;
+use parley::team::members::{self, Added, Credential, NewMember};
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+pub const PASSWORD: &str = "correct horse battery";
+pub const PUBLIC_URL: &str = "https://parley.test";
+pub const IP: &str = "203.0.113.7";
+
+pub struct Db {
+    /// The app's pool: `SET ROLE parley_app`, subject to row-level security.
+    pub app: PgPool,
+    /// The connecting superuser, bypassing row-level security.
+    pub root: PgPool,
+}
+
+pub async fn setup(options: PgConnectOptions) -> Db {
+    parley::db::migrate(options.clone())
+        .await
+        .expect("migrations run");
+    let app = parley::db::connect(options.clone(), 5)
+        .await
+        .expect("app pool connects");
+    let root = PgPoolOptions::new()
+        .max_connections(2)
+        .connect_with(options)
+        .await
+        .expect("root pool connects");
+    let role: String = sqlx::query_scalar("SELECT current_user::text")
+        .fetch_one(&app)
+        .await
+        .unwrap();
+    assert_eq!(role, "parley_app", "the app pool must act as parley_app");
+    Db { app, root }
+}
+
+pub fn mailer() -> Mailer {
+    Mailer::DevMailbox
+}
+
+/// A registered owner: their session, and who they are.
+pub struct Owner {
+    pub token: SessionToken,
+    pub user_id: UserId,
+    pub organization_id: OrganizationId,
+    pub actor: Actor,
+    pub email: String,
+}
+
+pub async fn register(pool: &PgPool, name: &str, email: &str, organization: &str) -> Owner {
+    let token = register_owner(
+        pool,
+        Registration {
+            name,
+            email,
+            password: PASSWORD,
+            organization_name: organization,
+        },
+    )
+    .await
+    .expect("registration succeeds");
+    let actor = actor_of(pool, &token).await;
+    Owner {
+        user_id: actor.user_id,
+        organization_id: actor.organization_id,
+        actor,
+        token,
+        email: email.to_owned(),
+    }
+}
+
+/// The actor behind a session token; panics when the session does not resolve to one.
+pub async fn actor_of(pool: &PgPool, token: &SessionToken) -> Actor {
+    sessions::resolve(pool, &token.0)
+        .await
+        .expect("resolve succeeds")
+        .expect("session exists")
+        .actor
+        .expect("session has an actor")
+}
+
+pub async fn resolves(pool: &PgPool, token: &SessionToken) -> bool {
+    sessions::resolve(pool, &token.0)
+        .await
+        .expect("resolve succeeds")
+        .is_some()
+}
+
+pub async fn log_in(
+    pool: &PgPool,
+    email: &str,
+    password: &str,
+    tab: LoginTab,
+) -> parley::Result<SessionToken> {
+    login(
+        pool,
+        LoginAttempt {
+            email,
+            password,
+            tab,
+            ip: IP,
+        },
+    )
+    .await
+}
+
+/// The id of a built-in role of the organization (read as the superuser).
+pub async fn built_in_role(db: &Db, organization: OrganizationId, role: BuiltInRole) -> RoleId {
+    sqlx::query_scalar("SELECT id FROM roles WHERE organization_id = $1 AND built_in = $2")
+        .bind(organization)
+        .bind(role.key())
+        .fetch_one(&db.root)
+        .await
+        .expect("built-in role exists")
+}
+
+/// Adds a member with an initial password; returns their user id.
+pub async fn add_member(
+    pool: &PgPool,
+    actor: &Actor,
+    name: &str,
+    email: &str,
+    role: RoleId,
+) -> UserId {
+    let added = members::add(
+        pool,
+        actor,
+        &mailer(),
+        PUBLIC_URL,
+        NewMember {
+            name,
+            email,
+            role,
+            credential: Credential::Password(PASSWORD),
+        },
+    )
+    .await
+    .expect("member is added");
+    match added {
+        Added::Created {
+            user_id,
+            invite_link: None,
+        } => user_id,
+        other => panic!("expected a new account without invite link, got {other:?}"),
+    }
+}
+
+/// Adds a member with the built-in Agent role, logs them in through the Agent tab, and returns
+/// (user id, session, actor).
+pub async fn add_agent(
+    db: &Db,
+    owner: &Owner,
+    name: &str,
+    email: &str,
+) -> (UserId, SessionToken, Actor) {
+    let role = built_in_role(db, owner.organization_id, BuiltInRole::Agent).await;
+    add_member_and_log_in(db, owner, name, email, role, LoginTab::Agent).await
+}
+
+/// Adds a member with the built-in Admin role, logged in through the Owner / admin tab.
+pub async fn add_admin(
+    db: &Db,
+    owner: &Owner,
+    name: &str,
+    email: &str,
+) -> (UserId, SessionToken, Actor) {
+    let role = built_in_role(db, owner.organization_id, BuiltInRole::Admin).await;
+    add_member_and_log_in(db, owner, name, email, role, LoginTab::OwnerAdmin).await
+}
+
+pub async fn add_member_and_log_in(
+    db: &Db,
+    owner: &Owner,
+    name: &str,
+    email: &str,
+    role: RoleId,
+    tab: LoginTab,
+) -> (UserId, SessionToken, Actor) {
+    let user = add_member(&db.app, &owner.actor, name, email, role).await;
+    let token = log_in(&db.app, email, PASSWORD, tab)
+        .await
+        .expect("new member logs in");
+    let actor = actor_of(&db.app, &token).await;
+    assert_eq!(actor.user_id, user);
+    assert_eq!(actor.organization_id, owner.organization_id);
+    (user, token, actor)
+}
+
+/// The raw token at the end of a link such as `https://parley.test/invite/<token>`.
+pub fn token_of(link: &str) -> &str {
+    link.rsplit('/').next().expect("link has a path")
+}
+
+/// Mails in the dev mailbox (read as the superuser): (to, subject, body), oldest first.
+pub async fn mailbox(db: &Db) -> Vec<(String, String, String)> {
+    sqlx::query_as("SELECT to_address, subject, body FROM dev_mailbox ORDER BY created_at, id")
+        .fetch_all(&db.root)
+        .await
+        .unwrap()
+}
+
+pub async fn count(db: &Db, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(&db.root).await.unwrap()
+}
+
+/// Asserts that a result is the given error pattern, showing what it was otherwise.
+#[macro_export]
+macro_rules! assert_err {
+    ($result:expr, $pattern:pat $(if $guard:expr)? $(,)?) => {
+        match $result {
+            Err($pattern) $(if $guard)? => {}
+            other => panic!("expected Err({}), got {:?}", stringify!($pattern), other),
+        }
+    };
+}
