@@ -19,6 +19,8 @@ pub struct CurrentUser {
     pub email: String,
     pub language: String,
     pub notification_sound: bool,
+    /// Operates this instance: sees the dev mailbox (when no SMTP server is configured).
+    pub reads_dev_mailbox: bool,
     /// None when the person has no active organization (all memberships deactivated).
     pub organization: Option<CurrentOrganization>,
     pub organizations: Vec<OrganizationChoice>,
@@ -72,7 +74,10 @@ pub async fn current_session() -> Result<Option<CurrentUser>, AppError> {
         }
         None => None,
     };
+    let reads_dev_mailbox =
+        state.mailer.is_dev_mailbox() && parley::mail::is_instance_owner(&state.pool, person.user_id).await?;
     Ok(Some(CurrentUser {
+        reads_dev_mailbox,
         name: person.name,
         email: person.email,
         language: person.language.code().to_owned(),

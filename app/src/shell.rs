@@ -31,7 +31,7 @@ fn SignedInFrame(user: CurrentUser) -> impl IntoView {
     let nav_open = RwSignal::new(false);
     let user = StoredValue::new(user);
     let can = move |p: Permission| user.with_value(|u| u.can(p));
-    let is_owner = user.with_value(CurrentUser::is_owner);
+    let reads_dev_mailbox = user.with_value(|u| u.reads_dev_mailbox);
     let no_organization = user.with_value(|u| u.organization.is_none());
     let logout = Action::new(|_: &()| logout());
     Effect::new(move || {
@@ -58,7 +58,7 @@ fn SignedInFrame(user: CurrentUser) -> impl IntoView {
                         <A href="/settings/roles">"Roles"</A>
                         <A href="/settings/teams">"Teams"</A>
                     </Show>
-                    <Show when=move || is_owner>
+                    <Show when=move || reads_dev_mailbox>
                         <A href="/dev/mailbox">"Dev mailbox"</A>
                     </Show>
                 </nav>

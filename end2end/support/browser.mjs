@@ -35,6 +35,13 @@ export function newBrowser() {
  */
 function hydrationProbe() {
   window.__e2eHydrated = false;
+  window.__e2eHydrationError = null;
+  // Loading the app's JS or WASM failed (a 404, a panic during start-up): no point waiting.
+  const failed = (what) => {
+    if (!window.__e2eHydrated && !window.__e2eHydrationError) window.__e2eHydrationError = String(what);
+  };
+  window.addEventListener('error', (e) => failed(e.message || e.error || 'error'));
+  window.addEventListener('unhandledrejection', (e) => failed((e.reason && e.reason.message) || e.reason));
   const wrap = (original) =>
     async function (...args) {
       const result = await original.apply(this, args);
@@ -71,10 +78,18 @@ export async function newContext(browser) {
  */
 export async function waitForHydration(page) {
   await page.waitForLoadState('load');
-  await page.waitForFunction(() => window.__e2eHydrated === true, null, {
-    timeout: HYDRATION_TIMEOUT_MS,
-    polling: 50,
-  });
+  try {
+    await page.waitForFunction(() => window.__e2eHydrated === true || window.__e2eHydrationError !== null, null, {
+      timeout: HYDRATION_TIMEOUT_MS,
+      polling: 50,
+    });
+  } catch (err) {
+    throw new Error(`${page.url()} did not hydrate within ${HYDRATION_TIMEOUT_MS / 1000} s: ${err.message}`);
+  }
+  const failure = await page.evaluate(() => (window.__e2eHydrated ? null : window.__e2eHydrationError));
+  if (failure) {
+    throw new Error(`${page.url()} did not hydrate: ${failure} (is target/site built? run cargo leptos build)`);
+  }
   await page.waitForLoadState('networkidle', { timeout: NAVIGATION_TIMEOUT_MS }).catch(() => {});
 }
 

@@ -93,6 +93,11 @@ export async function startParley(label = 'parley') {
     throw new Error(`PARLEY_BIN=${bin} does not exist: build first (cargo leptos build)`);
   }
   const siteRoot = process.env.LEPTOS_SITE_ROOT || path.join(REPO_DIR, 'target', 'site');
+  for (const asset of ['pkg/parley.js']) {
+    if (!fs.existsSync(path.join(siteRoot, asset))) {
+      throw new Error(`${path.join(siteRoot, asset)} is missing: build the site first (cargo leptos build)`);
+    }
+  }
 
   const dbName = `e2e_${randomBytes(6).toString('hex')}`;
   psql(adminUrl, `CREATE DATABASE ${dbName}`);

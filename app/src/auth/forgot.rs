@@ -44,7 +44,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
                 <Show when=dev_mailbox>
                     <p class="muted">
                         "This Parley has no email server configured: the message is in the dev mailbox, "
-                        "which an owner of your organization can open from the sidebar."
+                        "which the operator of this Parley instance can open from the sidebar."
                     </p>
                 </Show>
             </Show>

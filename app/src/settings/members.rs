@@ -482,7 +482,7 @@ fn AddedMessage(name: String, email: String, added: AddedMember) -> impl IntoVie
             <div class="alert alert-success" role="status">
                 <p>{format!("{name} was added. An invite link was sent to {email}; it works once, for 7 days.")}</p>
                 {added.dev_mailbox.then(|| view! {
-                    <p class="small">"No email server is configured, so the mail is in the " <a href="/dev/mailbox">"dev mailbox"</a> ". You can also hand over the link yourself:"</p>
+                    <p class="small">"No email server is configured, so the mail went to this Parley's dev mailbox. Hand over the link yourself:"</p>
                 })}
                 <div class="toolbar invite-link">
                     <input type="text" readonly aria-label="Invite link" value=link.clone() on:focus=move |ev| select_all(&ev) />

@@ -1,0 +1,257 @@
+//! Tenant isolation through the HTTP surface: with a session of organization A, call every server
+//! function and every route of the router with organization B's ids, and check that nothing of B
+//! is read or changed. Server functions are enumerated from the registry, so a new one that this
+//! walk does not know fails the test until it is added below.
+#![recursion_limit = "256"]
+
+use axum::body::Body;
+use http::{Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use leptos::prelude::LeptosOptions;
+use parley::auth::register::{Registration, register_owner};
+use parley::auth::sessions::{self, COOKIE_NAME};
+use parley::domain::{Actor, BuiltInRole, OrganizationId, RoleId, TeamId, UserId};
+use parley::mail::Mailer;
+use parley::team::{members, roles, teams};
+use parley_app::context::AppState;
+use parley_server::http::{ServerState, own_routes, router};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::PgPool;
+use std::collections::BTreeMap;
+use tower::ServiceExt;
+
+const ORIGIN: &str = "http://parley.test";
+const PASSWORD: &str = "a long enough password";
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\nbeta-logo-bytes";
+
+/// What organization B holds, and the strings that must never reach A.
+struct TenantB {
+    organization: OrganizationId,
+    owner: UserId,
+    agent: UserId,
+    role: RoleId,
+    team: TeamId,
+    secrets: Vec<&'static str>,
+}
+
+async fn owner(pool: &PgPool, name: &str, email: &str, organization: &str) -> (Actor, String) {
+    let token = register_owner(pool, Registration { name, email, password: PASSWORD, organization_name: organization })
+        .await
+        .expect("register");
+    let actor = sessions::resolve(pool, &token.0).await.unwrap().unwrap().actor.unwrap();
+    (actor, token.0)
+}
+
+async fn furnish_b(pool: &PgPool) -> TenantB {
+    let (b, _) = owner(pool, "Bianca Beta", "bianca@beta.example", "Beta Secret Org").await;
+    let role = roles::create(pool, &b, "Beta Secret Role", &["contacts.read".to_owned()]).await.unwrap();
+    let agent = match members::add(pool, &b, &Mailer::DevMailbox, ORIGIN, members::NewMember {
+        name: "Bob Betamember",
+        email: "bob@beta.example",
+        role,
+        credential: members::Credential::Password(PASSWORD),
+    })
+    .await
+    .unwrap()
+    {
+        members::Added::Created { user_id, .. } | members::Added::ExistingAccount { user_id } => user_id,
+    };
+    let team = teams::create(pool, &b, "Beta Secret Team").await.unwrap();
+    teams::add_member(pool, &b, team, agent).await.unwrap();
+    parley::orgs::set_logo(pool, &b, PNG.to_vec()).await.unwrap();
+    TenantB {
+        organization: b.organization_id,
+        owner: b.user_id,
+        agent,
+        role,
+        team,
+        secrets: vec!["Beta Secret", "bianca@beta.example", "bob@beta.example", "Bob Betamember", "beta-logo-bytes"],
+    }
+}
+
+/// B's rows, as the superuser sees them, in a stable text form.
+async fn snapshot(admin: &PgPool, b: &TenantB) -> Vec<String> {
+    let mut rows = Vec::new();
+    for (table, column) in [
+        ("organizations", "id"),
+        ("organization_logos", "organization_id"),
+        ("roles", "organization_id"),
+        ("memberships", "organization_id"),
+        ("teams", "organization_id"),
+        ("team_members", "organization_id"),
+    ] {
+        let sql = format!("SELECT row_to_json(t)::text FROM {table} t WHERE {column} = $1 ORDER BY 1");
+        rows.extend(sqlx::query_scalar::<_, String>(&sql).bind(b.organization).fetch_all(admin).await.unwrap());
+    }
+    let people = "SELECT row_to_json(u)::text FROM users u WHERE id = ANY($1) ORDER BY 1";
+    rows.extend(
+        sqlx::query_scalar::<_, String>(people)
+            .bind(vec![b.owner.0, b.agent.0])
+            .fetch_all(admin)
+            .await
+            .unwrap(),
+    );
+    rows
+}
+
+/// The calls the walk makes to each server function, as url-encoded bodies aimed at B's data.
+/// A server function missing here fails the test: every new one must say how it is walked.
+fn calls(b: &TenantB) -> BTreeMap<&'static str, Vec<String>> {
+    let (org, role, team, agent, owner) = (b.organization, b.role, b.team, b.agent, b.owner);
+    BTreeMap::from([
+        ("current_session", vec![String::new()]),
+        ("switch_organization", vec![format!("organization={org}")]),
+        ("create_organization", vec!["name=Another+Org+of+A".into()]),
+        ("login", vec!["email=bianca%40beta.example&password=wrong+password&agent=false".into()]),
+        ("register", vec!["name=X&email=x%40x.example&password=short&organization_name=Y".into()]),
+        ("request_password_reset", vec!["email=not-a-user%40nowhere.example".into()]),
+        ("describe_account_link", vec!["token=not-a-token".into()]),
+        ("set_password_with_link", vec!["token=not-a-token&password=a+long+enough+password".into()]),
+        ("update_profile", vec!["name=Ana+Alpha&language=en&notification_sound=true".into()]),
+        ("change_password", vec!["current_password=wrong&new_password=another+long+password".into()]),
+        ("get_organization_settings", vec![String::new()]),
+        ("save_organization_settings", vec!["name=Alpha+Org&description=&website_url=".into()]),
+        ("upload_organization_logo", vec!["bytes_base64=iVBORw0KGgoAAAA%3D".into()]),
+        ("remove_organization_logo", vec![String::new()]),
+        ("list_members", vec![String::new()]),
+        (
+            "add_member",
+            vec![format!("name=Spy&email=spy%40alpha.example&role={role}&invite=false&password=a+long+enough+password")],
+        ),
+        ("update_member", vec![format!("user={agent}&name=Renamed&role={role}"), format!("user={owner}&name=Renamed&role={role}")]),
+        ("set_member_active", vec![format!("user={agent}&active=false"), format!("user={owner}&active=false")]),
+        ("remove_member", vec![format!("user={agent}"), format!("user={owner}")]),
+        ("list_roles", vec![String::new()]),
+        ("create_role", vec!["name=Alpha+Role&permissions[0]=contacts.read".into()]),
+        ("update_role", vec![format!("role={role}&name=Hijacked&permissions[0]=team.manage")]),
+        ("delete_role", vec![format!("role={role}")]),
+        ("list_teams", vec![String::new()]),
+        ("create_team", vec!["name=Alpha+Team".into()]),
+        ("rename_team", vec![format!("team={team}&name=Hijacked")]),
+        ("delete_team", vec![format!("team={team}")]),
+        ("add_team_member", vec![format!("team={team}&user={agent}")]),
+        ("remove_team_member", vec![format!("team={team}&user={agent}")]),
+        ("list_dev_mail", vec![String::new()]),
+        // Last: it ends the session the walk uses (each call gets a fresh one anyway).
+        ("logout", vec![String::new()]),
+    ])
+}
+
+/// "/api/list_members12345" → "list_members".
+fn server_fn_name(path: &str) -> &str {
+    path.trim_start_matches("/api/").trim_end_matches(|c: char| c.is_ascii_digit())
+}
+
+async fn send(app: &axum::Router, method: Method, uri: &str, body: String, token: &str) -> (StatusCode, String) {
+    let request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("origin", ORIGIN)
+        .header("cookie", format!("{COOKIE_NAME}={token}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "application/json")
+        .body(Body::from(body))
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+#[sqlx::test(migrations = false)]
+async fn organization_a_can_neither_read_nor_change_organization_b(_: PgPoolOptions, options: PgConnectOptions) {
+    parley::db::migrate(options.clone()).await.unwrap();
+    let pool = parley::db::connect(options.clone(), 5).await.unwrap();
+    let admin = PgPoolOptions::new().max_connections(1).connect_with(options).await.unwrap();
+    // The instance's operator first, so neither tenant reads the dev mailbox.
+    owner(&pool, "Opal Operator", "opal@operator.example", "Operator").await;
+    let b = furnish_b(&pool).await;
+    let (a, _) = owner(&pool, "Ana Alpha", "ana@alpha.example", "Alpha Org").await;
+    let before = snapshot(&admin, &b).await;
+
+    let state = ServerState {
+        app: AppState { pool: pool.clone(), mailer: Mailer::DevMailbox, public_url: ORIGIN.into(), secure_cookies: false },
+        leptos: LeptosOptions::builder().output_name("parley").build(),
+        metrics: Default::default(),
+    };
+    let app = router(state, ORIGIN.into());
+    let calls = calls(&b);
+
+    let mut walked = 0;
+    let mut paths: Vec<_> = server_fn::axum::server_fn_paths().collect();
+    paths.sort_by_key(|(path, _)| server_fn_name(path) == "logout");
+    for (path, method) in paths {
+        let name = server_fn_name(path);
+        let bodies = calls.get(name).unwrap_or_else(|| {
+            panic!("server function {name} ({path}) is not walked: add it to `calls` with B's ids")
+        });
+        for body in bodies {
+            let token = sessions::start(&pool, a.user_id, Some(a.organization_id)).await.unwrap().0;
+            let (status, text) = send(&app, method.clone(), path, body.clone(), &token).await;
+            for secret in &b.secrets {
+                assert!(!text.contains(secret), "{name}({body}) leaked {secret:?}: {status} {text}");
+            }
+            let touches_b = body.contains(&b.role.to_string())
+                || body.contains(&b.team.to_string())
+                || body.contains(&b.agent.to_string())
+                || body.contains(&b.owner.to_string())
+                || body.contains(&b.organization.to_string());
+            if touches_b {
+                assert!(!status.is_success(), "{name}({body}) succeeded on B's ids: {status} {text}");
+                assert!(
+                    text.contains("NotFound") || text.contains("\"Invalid\""),
+                    "{name}({body}) must answer as for a missing id, got {status} {text}"
+                );
+            }
+            walked += 1;
+        }
+    }
+    assert!(walked >= calls.len(), "walked {walked} calls");
+
+    let token = sessions::start(&pool, a.user_id, Some(a.organization_id)).await.unwrap().0;
+    for (path, _) in own_routes() {
+        let uri = path.replace("{organization}", &b.organization.to_string());
+        let (status, text) = send(&app, Method::GET, &uri, String::new(), &token).await;
+        for secret in &b.secrets {
+            assert!(!text.contains(secret), "GET {uri} leaked {secret:?}");
+        }
+        if uri != path {
+            assert_eq!(status, StatusCode::NOT_FOUND, "GET {uri} with B's id");
+        }
+    }
+
+    assert_eq!(before, snapshot(&admin, &b).await, "organization B's rows changed");
+}
+
+#[sqlx::test(migrations = false)]
+async fn state_changing_requests_from_other_sites_are_refused(_: PgPoolOptions, options: PgConnectOptions) {
+    parley::db::migrate(options.clone()).await.unwrap();
+    let pool = parley::db::connect(options, 2).await.unwrap();
+    let (a, _) = owner(&pool, "Ana Alpha", "ana@alpha.example", "Alpha Org").await;
+    let token = sessions::start(&pool, a.user_id, Some(a.organization_id)).await.unwrap().0;
+    let state = ServerState {
+        app: AppState { pool: pool.clone(), mailer: Mailer::DevMailbox, public_url: ORIGIN.into(), secure_cookies: false },
+        leptos: LeptosOptions::builder().output_name("parley").build(),
+        metrics: Default::default(),
+    };
+    let app = router(state, ORIGIN.into());
+    let path = server_fn::axum::server_fn_paths()
+        .map(|(p, _)| p)
+        .find(|p| server_fn_name(p) == "create_team")
+        .unwrap();
+    for origin in [Some("https://evil.example"), None] {
+        let mut request = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header("cookie", format!("{COOKIE_NAME}={token}"))
+            .header("content-type", "application/x-www-form-urlencoded");
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        let response = app.clone().oneshot(request.body(Body::from("name=Forged")).unwrap()).await.unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "origin {origin:?}");
+    }
+    let teams: i64 = sqlx::query_scalar("SELECT count(*) FROM teams").fetch_one(&pool).await.unwrap();
+    assert_eq!(teams, 0, "no forged team was created");
+    let _ = BuiltInRole::Owner;
+}
