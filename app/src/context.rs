@@ -42,15 +42,15 @@ pub fn session_token() -> Option<String> {
 /// The signed-in person and their session token, or Unauthenticated.
 pub async fn signed_in() -> Result<(AppState, SignedIn, String), AppError> {
     let state = state()?;
-    let token = session_token().ok_or(AppError::Unauthenticated)?;
-    let person = sessions::resolve(&state.pool, &token).await?.ok_or(AppError::Unauthenticated)?;
+    let token = session_token().ok_or_else(|| AppError::Unauthenticated.with_status())?;
+    let person = sessions::resolve(&state.pool, &token).await?.ok_or_else(|| AppError::Unauthenticated.with_status())?;
     Ok((state, person, token))
 }
 
 /// The signed-in person acting in their current organization.
 pub async fn actor() -> Result<(AppState, Actor), AppError> {
     let (state, person, _) = signed_in().await?;
-    let actor = person.actor.ok_or(AppError::Forbidden)?;
+    let actor = person.actor.ok_or_else(|| AppError::Forbidden.with_status())?;
     Ok((state, actor))
 }
 

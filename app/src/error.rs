@@ -67,8 +67,41 @@ impl FromServerFnError for AppError {
 }
 
 #[cfg(feature = "ssr")]
+impl AppError {
+    pub fn status(&self) -> http::StatusCode {
+        use http::StatusCode as S;
+        match self {
+            AppError::Unauthenticated | AppError::BadCredentials => S::UNAUTHORIZED,
+            AppError::Forbidden | AppError::Deactivated => S::FORBIDDEN,
+            AppError::NotFound => S::NOT_FOUND,
+            AppError::Invalid { .. } | AppError::WrongLoginTab { .. } => S::UNPROCESSABLE_ENTITY,
+            AppError::Conflict(_) => S::CONFLICT,
+            AppError::RateLimited { .. } => S::TOO_MANY_REQUESTS,
+            AppError::Internal | AppError::Network => S::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Sets the current server function response's HTTP status to match this error.
+    pub fn with_status(self) -> Self {
+        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(self.status());
+        }
+        self
+    }
+}
+
+/// Converting an engine error also sets the HTTP status of the server function's response, so
+/// logs, metrics and API clients see a refusal as a 4xx rather than a 500.
+#[cfg(feature = "ssr")]
 impl From<parley::Error> for AppError {
     fn from(err: parley::Error) -> Self {
+        AppError::from_engine(err).with_status()
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl AppError {
+    fn from_engine(err: parley::Error) -> Self {
         use parley::Error as E;
         match err {
             E::Unauthenticated => AppError::Unauthenticated,

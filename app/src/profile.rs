@@ -2,32 +2,25 @@
 
 use crate::error::AppError;
 use crate::forms::{Field, FormAlert, FormErrors, SubmitButton};
-use crate::session::{CurrentUser, use_session};
-use crate::settings::{Notice, flash};
+use crate::session::use_current_user;
+use crate::settings::Notice;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use parley::domain::{Language, NewPassword, PersonName};
 
-const FLASH: &str = "profile";
-
 #[component]
 pub fn ProfilePage() -> impl IntoView {
-    // Read once: saving refetches the session, which rebuilds the whole signed-in frame and this
-    // page with it (the success message is carried over by `flash`).
-    let user = use_session().0.get_untracked().and_then(Result::ok).flatten();
-    let email = user.as_ref().map(|u| u.email.clone());
+    let user = use_current_user();
     view! {
         <section class="page">
             <div class="page-header">
                 <h1>"Your profile"</h1>
-                <p class="muted">{email}</p>
+                <p class="muted">{move || user.with(|u| u.email.clone())}</p>
             </div>
-            {user.map(|user| view! {
-                <div class="card">
-                    <h2>"Preferences"</h2>
-                    <ProfileForm user />
-                </div>
-            })}
+            <div class="card">
+                <h2>"Preferences"</h2>
+                <ProfileForm />
+            </div>
             <div class="card">
                 <h2>"Change password"</h2>
                 <PasswordForm />
@@ -37,14 +30,17 @@ pub fn ProfilePage() -> impl IntoView {
 }
 
 #[component]
-fn ProfileForm(user: CurrentUser) -> impl IntoView {
-    let session = use_session();
-    let name = RwSignal::new(user.name);
-    let language = RwSignal::new(user.language);
-    let sound = RwSignal::new(user.notification_sound);
-    let notice = RwSignal::new(flash::take(FLASH));
+fn ProfileForm() -> impl IntoView {
+    let user = use_current_user();
+    // The form starts from the person as they are and then is the person's own to edit.
+    let (name, language, sound) = user.with_untracked(|u| {
+        (RwSignal::new(u.name.clone()), RwSignal::new(u.language.clone()), RwSignal::new(u.notification_sound))
+    });
+    let notice = RwSignal::new(None::<String>);
     let errors = FormErrors::new();
     let action = ServerAction::<UpdateProfile>::new();
+    // What was sent, for the user menu once the server has taken it.
+    let sent = StoredValue::new(None::<UpdateProfile>);
 
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
@@ -53,20 +49,26 @@ fn ProfileForm(user: CurrentUser) -> impl IntoView {
         errors.check("name", PersonName::parse(&name.get_untracked()));
         errors.check("language", Language::parse(&language.get_untracked()));
         if errors.is_empty() {
-            action.dispatch(UpdateProfile {
+            let form = UpdateProfile {
                 name: name.get_untracked(),
                 language: language.get_untracked(),
                 notification_sound: sound.get_untracked(),
-            });
+            };
+            sent.set_value(Some(form.clone()));
+            action.dispatch(form);
         }
     };
     Effect::new(move || match action.value().get() {
         Some(Ok(())) => {
-            let message = "Your profile is saved.".to_owned();
-            notice.set(Some(message.clone()));
-            // The user menu shows the name: reload the session; the page is rebuilt with it.
-            flash::set(FLASH, message);
-            session.0.refetch();
+            notice.set(Some("Your profile is saved.".to_owned()));
+            // The user menu shows the name.
+            if let Some(form) = sent.get_value() {
+                user.update(|u| {
+                    u.name = PersonName::parse(&form.name).map_or(form.name, |n| n.as_str().to_owned());
+                    u.language = form.language;
+                    u.notification_sound = form.notification_sound;
+                });
+            }
         }
         Some(Err(err)) => errors.show(&err),
         None => {}

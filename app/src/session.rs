@@ -31,6 +31,9 @@ pub struct CurrentOrganization {
     pub id: OrganizationId,
     pub name: String,
     pub has_logo: bool,
+    /// Bumped in the browser whenever the logo is replaced or removed; the logo's address carries
+    /// it (`?v=`), so an `<img>` asks for the new image instead of showing the one it has.
+    pub logo_version: u32,
     pub role_name: String,
     pub is_owner: bool,
     pub permissions: Vec<Permission>,
@@ -67,6 +70,7 @@ pub async fn current_session() -> Result<Option<CurrentUser>, AppError> {
                 id: actor.organization_id,
                 name: profile.name,
                 has_logo: profile.has_logo,
+                logo_version: 0,
                 role_name,
                 is_owner: actor.is_owner(),
                 permissions: actor.permissions.iter().collect(),
@@ -113,12 +117,26 @@ pub async fn create_organization(name: String) -> Result<OrganizationId, AppErro
     Ok(parley::orgs::create(&state.pool, person.user_id, &token, &name).await?)
 }
 
-/// The current person, loaded once per page and shared with every component below the app root.
+/// The current person, loaded once per page load. Only the shell reads it, to choose between the
+/// signed-in frame, the login page and an error; everything inside the frame reads
+/// [`use_current_user`] instead.
 #[derive(Clone, Copy)]
 pub struct Session(pub Resource<Result<Option<CurrentUser>, AppError>>);
 
 pub fn use_session() -> Session {
     expect_context::<Session>()
+}
+
+/// The signed-in person, provided by the signed-in frame to every page inside it. It is created
+/// once from the loaded session and never reloaded: a page that changes what it shows (one's name,
+/// the organization's name or logo) updates it after a successful save, and the sidebar and user
+/// menu follow, without rebuilding the frame or the page.
+#[derive(Clone, Copy)]
+pub struct CurrentUserSignal(pub RwSignal<CurrentUser>);
+
+/// The signed-in person. Only inside the signed-in frame (every page under the shell).
+pub fn use_current_user() -> RwSignal<CurrentUser> {
+    expect_context::<CurrentUserSignal>().0
 }
 
 /// Leaves the single-page app for `path` with a full load, so every piece of state (the session,

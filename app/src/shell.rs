@@ -1,11 +1,18 @@
 //! The signed-in frame: sidebar with the sections the person may open, the organization switcher,
 //! the user menu, and the page inside. Signed-out visitors are sent to the login page.
 
-use crate::session::{CurrentUser, SwitchOrganization, hard_navigate, logout, use_session};
+use crate::session::{
+    CurrentUser, CurrentUserSignal, SwitchOrganization, hard_navigate, logout, use_current_user, use_session,
+};
 use leptos::prelude::*;
 use leptos_router::components::{A, Outlet, Redirect};
+use leptos_router::hooks::use_location;
 use parley::domain::Permission;
 
+/// Waits for the session (on the server too, so the first HTML is the right one), then shows the
+/// signed-in frame, the login page, or the error. The session is loaded once per page load and
+/// never refetched, so the frame is built once: changes to the person show through
+/// [`use_current_user`], which the frame's parts read reactively.
 #[component]
 pub fn AppShell() -> impl IntoView {
     let session = use_session();
@@ -25,14 +32,22 @@ pub fn AppShell() -> impl IntoView {
     }
 }
 
+/// Pages that work without an active organization: everywhere else such a person sees
+/// [`NoOrganization`].
+const WITHOUT_ORGANIZATION: [&str; 2] = ["/organizations/new", "/profile"];
+
 #[component]
 fn SignedInFrame(user: CurrentUser) -> impl IntoView {
+    let user = RwSignal::new(user);
+    provide_context(CurrentUserSignal(user));
     let menu_open = RwSignal::new(false);
     let nav_open = RwSignal::new(false);
-    let user = StoredValue::new(user);
-    let can = move |p: Permission| user.with_value(|u| u.can(p));
-    let reads_dev_mailbox = user.with_value(|u| u.reads_dev_mailbox);
-    let no_organization = user.with_value(|u| u.organization.is_none());
+    let can = move |p: Permission| user.with(|u| u.can(p));
+    let location = use_location();
+    let shows_page = move || {
+        user.with(|u| u.organization.is_some())
+            || location.pathname.with(|path| WITHOUT_ORGANIZATION.contains(&path.trim_end_matches('/')))
+    };
     let logout = Action::new(|_: &()| logout());
     Effect::new(move || {
         if logout.value().get().is_some() {
@@ -44,7 +59,7 @@ fn SignedInFrame(user: CurrentUser) -> impl IntoView {
         <div class="app" class:nav-open=move || nav_open.get()>
             <aside class="sidebar" aria-label="Main navigation">
                 <div class="brand"><span class="brand-mark">"P"</span>" Parley"</div>
-                <OrganizationSwitcher user=user.get_value() />
+                <OrganizationSwitcher />
                 <nav class="nav" on:click=move |_| nav_open.set(false)>
                     <A href="/" exact=true>"Dashboard"</A>
                     <Show when=move || can(Permission::SettingsOrganization) || can(Permission::TeamManage)>
@@ -58,7 +73,7 @@ fn SignedInFrame(user: CurrentUser) -> impl IntoView {
                         <A href="/settings/roles">"Roles"</A>
                         <A href="/settings/teams">"Teams"</A>
                     </Show>
-                    <Show when=move || reads_dev_mailbox>
+                    <Show when=move || user.with(|u| u.reads_dev_mailbox)>
                         <A href="/dev/mailbox">"Dev mailbox"</A>
                     </Show>
                 </nav>
@@ -74,12 +89,12 @@ fn SignedInFrame(user: CurrentUser) -> impl IntoView {
                             aria-expanded=move || menu_open.get().to_string()
                             on:click=move |_| menu_open.update(|o| *o = !*o)
                         >
-                            <span class="avatar">{user.with_value(|u| initials(&u.name))}</span>
-                            <span class="user-name">{user.with_value(|u| u.name.clone())}</span>
+                            <span class="avatar">{move || user.with(|u| initials(&u.name))}</span>
+                            <span class="user-name">{move || user.with(|u| u.name.clone())}</span>
                         </button>
                         <Show when=move || menu_open.get()>
                             <div class="menu" role="menu" on:click=move |_| menu_open.set(false)>
-                                <p class="menu-caption">{user.with_value(|u| u.email.clone())}</p>
+                                <p class="menu-caption">{move || user.with(|u| u.email.clone())}</p>
                                 <a role="menuitem" href="/profile">"Profile"</a>
                                 <a role="menuitem" href="/organizations/new">"Create organization"</a>
                                 <button role="menuitem" on:click=move |_| { logout.dispatch(()); }>"Log out"</button>
@@ -88,7 +103,7 @@ fn SignedInFrame(user: CurrentUser) -> impl IntoView {
                     </div>
                 </header>
                 <main class="content">
-                    <Show when=move || !no_organization fallback=|| view! { <NoOrganization /> }>
+                    <Show when=shows_page fallback=|| view! { <NoOrganization /> }>
                         <Outlet />
                     </Show>
                 </main>
@@ -99,7 +114,8 @@ fn SignedInFrame(user: CurrentUser) -> impl IntoView {
 
 /// The current organization, and a list to switch to another or create one.
 #[component]
-fn OrganizationSwitcher(user: CurrentUser) -> impl IntoView {
+fn OrganizationSwitcher() -> impl IntoView {
+    let user = use_current_user();
     let open = RwSignal::new(false);
     let switch = ServerAction::<SwitchOrganization>::new();
     Effect::new(move || {
@@ -107,11 +123,23 @@ fn OrganizationSwitcher(user: CurrentUser) -> impl IntoView {
             hard_navigate("/");
         }
     });
-    let current = user.organization.clone();
-    let current_id = current.as_ref().map(|o| o.id);
-    let others: Vec<_> = user.organizations.iter().filter(|o| Some(o.id) != current_id).cloned().collect();
-    let current_name = current.as_ref().map(|o| o.name.clone()).unwrap_or_else(|| "No organization".into());
-    let logo = current.as_ref().filter(|o| o.has_logo).map(|o| format!("/media/organizations/{}/logo", o.id));
+    let current_name = move || {
+        user.with(|u| u.organization.as_ref().map(|o| o.name.clone())).unwrap_or_else(|| "No organization".into())
+    };
+    let logo = move || {
+        user.with(|u| {
+            u.organization
+                .as_ref()
+                .filter(|o| o.has_logo)
+                .map(|o| format!("/media/organizations/{}/logo?v={}", o.id, o.logo_version))
+        })
+    };
+    let others = move || {
+        user.with(|u| {
+            let current_id = u.organization.as_ref().map(|o| o.id);
+            u.organizations.iter().filter(|o| Some(o.id) != current_id).cloned().collect::<Vec<_>>()
+        })
+    };
     let switch_error = move || switch.value().get().and_then(Result::err).map(|e| e.to_string());
     view! {
         <div class="org-switcher">
@@ -122,26 +150,32 @@ fn OrganizationSwitcher(user: CurrentUser) -> impl IntoView {
                 aria-label="Switch organization"
                 on:click=move |_| open.update(|o| *o = !*o)
             >
-                {match logo {
+                {move || match logo() {
                     Some(src) => view! { <img class="org-logo" src=src alt="" /> }.into_any(),
-                    None => view! { <span class="org-logo org-logo-initials">{initials(&current_name)}</span> }.into_any(),
+                    None => view! { <span class="org-logo org-logo-initials">{move || initials(&current_name())}</span> }.into_any(),
                 }}
-                <span class="org-name">{current_name.clone()}</span>
+                <span class="org-name">{current_name}</span>
                 <span class="chevron" aria-hidden="true">"▾"</span>
             </button>
             <Show when=move || open.get()>
                 <div class="menu org-menu" role="menu">
                     <p class="menu-caption">"Switch organization"</p>
-                    {others.iter().map(|o| {
-                        let id = o.id;
+                    {move || {
+                        let others = others();
+                        let none = others.is_empty();
                         view! {
-                            <button role="menuitem" on:click=move |_| { switch.dispatch(SwitchOrganization { organization: id }); }>
-                                <span>{o.name.clone()}</span>
-                                <span class="muted small">{o.role_name.clone()}</span>
-                            </button>
+                            {others.into_iter().map(|o| {
+                                let id = o.id;
+                                view! {
+                                    <button role="menuitem" on:click=move |_| { switch.dispatch(SwitchOrganization { organization: id }); }>
+                                        <span>{o.name}</span>
+                                        <span class="muted small">{o.role_name}</span>
+                                    </button>
+                                }
+                            }).collect_view()}
+                            {none.then(|| view! { <p class="menu-caption">"You belong to no other organization."</p> })}
                         }
-                    }).collect_view()}
-                    {others.is_empty().then(|| view! { <p class="menu-caption">"You belong to no other organization."</p> })}
+                    }}
                     <a role="menuitem" href="/organizations/new">"+ Create organization"</a>
                     <p class="field-error" role="alert">{switch_error}</p>
                 </div>
@@ -180,7 +214,7 @@ pub fn NoAccess() -> impl IntoView {
 /// Renders `children` when the signed-in person holds `permission`, [`NoAccess`] otherwise.
 #[component]
 pub fn RequirePermission(permission: Permission, children: ChildrenFn) -> impl IntoView {
-    let session = use_session();
-    let allowed = move || matches!(session.0.get(), Some(Ok(Some(u))) if u.can(permission));
+    let user = use_current_user();
+    let allowed = move || user.with(|u| u.can(permission));
     view! { <Show when=allowed fallback=|| view! { <NoAccess /> }>{children()}</Show> }
 }

@@ -3,7 +3,7 @@
 //! would have sent, invites and password resets included.
 
 use crate::error::AppError;
-use crate::session::use_session;
+use crate::session::use_current_user;
 use crate::shell::NoAccess;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -19,8 +19,8 @@ pub struct MailRow {
 
 #[component]
 pub fn DevMailboxPage() -> impl IntoView {
-    let session = use_session();
-    let allowed = move || matches!(session.0.get(), Some(Ok(Some(u))) if u.reads_dev_mailbox);
+    let user = use_current_user();
+    let allowed = move || user.with(|u| u.reads_dev_mailbox);
     view! {
         <Show when=allowed fallback=|| view! { <NoAccess /> }>
             <Mailbox />

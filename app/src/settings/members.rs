@@ -5,7 +5,7 @@ use super::roles::{RoleRow, list_roles};
 use super::{ConfirmDialog, Modal, Notice, TextInput, failure};
 use crate::error::AppError;
 use crate::forms::{Field, FormAlert, FormErrors, SubmitButton};
-use crate::session::{CurrentUser, use_session};
+use crate::session::{CurrentUser, use_current_user};
 use crate::shell::RequirePermission;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -67,11 +67,9 @@ pub fn TeamMembersPage() -> impl IntoView {
 
 #[component]
 fn TeamMembers() -> impl IntoView {
-    let session = use_session();
-    let me: Option<CurrentUser> = session.0.get_untracked().and_then(Result::ok).flatten();
-    let my_email = me.as_ref().map(|u| u.email.clone()).unwrap_or_default();
-    let i_am_owner = me.as_ref().is_some_and(CurrentUser::is_owner);
-    let organization = me.and_then(|u| u.organization).map(|o| o.name).unwrap_or_else(|| "the organization".into());
+    let me = use_current_user();
+    let my_email = me.with_untracked(|u| u.email.clone());
+    let i_am_owner = me.with_untracked(CurrentUser::is_owner);
 
     let version = RwSignal::new(0u32);
     let members = Resource::new(move || version.get(), |_| list_members());
@@ -132,7 +130,6 @@ fn TeamMembers() -> impl IntoView {
         }),
     };
     let my_email = StoredValue::new(my_email);
-    let organization = StoredValue::new(organization);
     let role_options = move || roles.get_untracked().and_then(Result::ok).unwrap_or_default();
 
     view! {
@@ -204,7 +201,8 @@ fn TeamMembers() -> impl IntoView {
             {move || confirming.get().map(|(member, change)| {
                 let user = member.user_id;
                 let name = member.name.clone();
-                let org = organization.get_value();
+                let org = me.with_untracked(|u| u.organization.as_ref().map(|o| o.name.clone()))
+                    .unwrap_or_else(|| "the organization".into());
                 let (title, message, label) = match change {
                     Change::Deactivate => (
                         format!("Deactivate {name}?"),

@@ -1,9 +1,9 @@
 //! `/settings/organization`: the organization's name, description, website and logo.
 
-use super::{ConfirmDialog, Notice, failure, flash};
+use super::{ConfirmDialog, Notice, failure};
 use crate::error::AppError;
 use crate::forms::{Field, FormAlert, FormErrors, SubmitButton};
-use crate::session::{Session, use_session};
+use crate::session::{CurrentOrganization, CurrentUser, use_current_user};
 use crate::shell::{RequirePermission, initials};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -11,7 +11,6 @@ use parley::domain::{
     LogoImage, OrganizationDescription, OrganizationId, OrganizationName, Permission, WebsiteUrl,
 };
 use serde::{Deserialize, Serialize};
-use std::sync::atomic::{AtomicU32, Ordering};
 
 /// The settings form's starting point.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -23,12 +22,6 @@ pub struct OrganizationDetails {
     pub website_url: String,
     pub has_logo: bool,
 }
-
-const FLASH: &str = "organization";
-
-/// Bumped (in the browser) whenever the logo changes, so its `<img>` asks for the new one rather
-/// than a cached copy, also after the page is rebuilt.
-static LOGO_VERSION: AtomicU32 = AtomicU32::new(0);
 
 #[component]
 pub fn OrganizationSettingsPage() -> impl IntoView {
@@ -42,7 +35,7 @@ pub fn OrganizationSettingsPage() -> impl IntoView {
 #[component]
 fn OrganizationSettings() -> impl IntoView {
     let details = Resource::new(|| (), |_| get_organization_settings());
-    let notice = RwSignal::new(flash::take(FLASH));
+    let notice = RwSignal::new(None::<String>);
     view! {
         <section class="page">
             <div class="page-header">
@@ -69,22 +62,26 @@ fn OrganizationSettings() -> impl IntoView {
     }
 }
 
-/// Tells the sidebar (name, logo) about a change, keeping `message` across the rebuild that
-/// follows.
-fn saved(notice: RwSignal<Option<String>>, session: Session, message: &str) {
-    notice.set(Some(message.to_owned()));
-    flash::set(FLASH, message.to_owned());
-    session.0.refetch();
+/// Tells the sidebar about a change to the current organization (its name, its logo).
+fn update_organization(user: RwSignal<CurrentUser>, id: OrganizationId, change: impl FnOnce(&mut CurrentOrganization)) {
+    user.update(|u| {
+        if let Some(organization) = u.organization.as_mut().filter(|o| o.id == id) {
+            change(organization);
+        }
+    });
 }
 
 #[component]
 fn OrganizationForm(details: OrganizationDetails, notice: RwSignal<Option<String>>) -> impl IntoView {
+    let id = details.id;
     let name = RwSignal::new(details.name);
     let description = RwSignal::new(details.description);
     let website_url = RwSignal::new(details.website_url);
     let errors = FormErrors::new();
     let action = ServerAction::<SaveOrganizationSettings>::new();
-    let session = use_session();
+    let user = use_current_user();
+    // The name sent, for the sidebar once the server has taken it.
+    let sent_name = StoredValue::new(String::new());
 
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
@@ -94,6 +91,7 @@ fn OrganizationForm(details: OrganizationDetails, notice: RwSignal<Option<String
         errors.check("description", OrganizationDescription::parse(&description.get_untracked()));
         errors.check("website_url", WebsiteUrl::parse_optional(&website_url.get_untracked()));
         if errors.is_empty() {
+            sent_name.set_value(name.get_untracked());
             action.dispatch(SaveOrganizationSettings {
                 name: name.get_untracked(),
                 description: description.get_untracked(),
@@ -102,7 +100,19 @@ fn OrganizationForm(details: OrganizationDetails, notice: RwSignal<Option<String
         }
     };
     Effect::new(move || match action.value().get() {
-        Some(Ok(())) => saved(notice, session, "The organization's profile is saved."),
+        Some(Ok(())) => {
+            notice.set(Some("The organization's profile is saved.".to_owned()));
+            let sent = sent_name.get_value();
+            let name = OrganizationName::parse(&sent).map_or(sent, |n| n.as_str().to_owned());
+            user.update(|u| {
+                if let Some(organization) = u.organization.as_mut().filter(|o| o.id == id) {
+                    organization.name = name.clone();
+                }
+                if let Some(choice) = u.organizations.iter_mut().find(|o| o.id == id) {
+                    choice.name = name;
+                }
+            });
+        }
         Some(Err(err)) => errors.show(&err),
         None => {}
     });
@@ -148,32 +158,35 @@ fn OrganizationForm(details: OrganizationDetails, notice: RwSignal<Option<String
 #[component]
 fn LogoCard(id: OrganizationId, name: String, has_logo: bool, notice: RwSignal<Option<String>>) -> impl IntoView {
     let has_logo = RwSignal::new(has_logo);
-    let version = RwSignal::new(LOGO_VERSION.load(Ordering::Relaxed));
+    let user = use_current_user();
+    // The sidebar's logo and this one share the version, so both ask for a changed image.
+    let version = move || user.with(|u| u.organization.as_ref().map_or(0, |o| o.logo_version));
     let errors = FormErrors::new();
     let reading = RwSignal::new(false);
     let upload = ServerAction::<UploadOrganizationLogo>::new();
     let remove = ServerAction::<RemoveOrganizationLogo>::new();
     let confirming = RwSignal::new(false);
-    let session = use_session();
-    let changed = move || {
-        version.set(LOGO_VERSION.fetch_add(1, Ordering::Relaxed) + 1);
+    let changed = move |now_has_logo: bool| {
+        update_organization(user, id, |o| {
+            o.has_logo = now_has_logo;
+            o.logo_version += 1;
+        });
+        has_logo.set(now_has_logo);
     };
 
     Effect::new(move || match upload.value().get() {
         Some(Ok(())) => {
-            has_logo.set(true);
-            changed();
-            saved(notice, session, "The new logo is saved.");
+            changed(true);
+            notice.set(Some("The new logo is saved.".to_owned()));
         }
         Some(Err(err)) => errors.show(&err),
         None => {}
     });
     Effect::new(move || {
         if let Some(Ok(())) = remove.value().get() {
-            has_logo.set(false);
             confirming.set(false);
-            changed();
-            saved(notice, session, "The logo was removed.");
+            changed(false);
+            notice.set(Some("The logo was removed.".to_owned()));
         }
     });
 
@@ -197,7 +210,7 @@ fn LogoCard(id: OrganizationId, name: String, has_logo: bool, notice: RwSignal<O
     view! {
         <div class="logo-settings">
             {move || if has_logo.get() {
-                let src = format!("/media/organizations/{id}/logo?v={}", version.get());
+                let src = format!("/media/organizations/{id}/logo?v={}", version());
                 view! { <img class="org-logo org-logo-large" src=src alt="Current logo" /> }.into_any()
             } else {
                 view! {

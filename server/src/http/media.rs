@@ -26,7 +26,9 @@ pub async fn organization_logo(
         Ok((content_type, bytes)) => (
             [
                 (header::CONTENT_TYPE, content_type),
-                (header::CACHE_CONTROL, "private, max-age=300".to_owned()),
+                // Asked again on every use: a replaced or removed logo shows at once. The sidebar's
+                // address carries a version the settings page bumps, so the page's `<img>` reloads.
+                (header::CACHE_CONTROL, "private, no-cache".to_owned()),
                 (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
             ],
             bytes,
