@@ -97,21 +97,26 @@ export function watchServerCalls(page) {
   return { calls, stop: () => page.off('request', onRequest) };
 }
 
-/** Fills the login form on the chosen tab and submits it (no wait for the outcome). */
-export async function submitLogin(page, baseUrl, { email, password, tab = OWNER_TAB }) {
+/** Opens the login page and fills the form on the chosen tab, without submitting it. */
+export async function fillLogin(page, baseUrl, { email, password, tab = OWNER_TAB }) {
   await open(page, baseUrl, '/login');
-  await page.getByRole('tab', { name: tab, exact: true }).click();
-  await eventually(async () =>
-    assert.equal(await page.getByRole('tab', { name: tab, exact: true }).getAttribute('aria-selected'), 'true'),
-  );
+  const tabButton = page.getByRole('tab', { name: tab, exact: true });
+  await tabButton.click();
+  await eventually(async () => assert.equal(await tabButton.getAttribute('aria-selected'), 'true'));
   await page.getByLabel('Email', { exact: true }).fill(email);
   await page.getByLabel('Password', { exact: true }).fill(password);
+}
+
+/** Fills the login form on the chosen tab and submits it (no wait for the outcome). */
+export async function submitLogin(page, baseUrl, credentials) {
+  await fillLogin(page, baseUrl, credentials);
   await page.getByRole('button', { name: 'Log in', exact: true }).click();
 }
 
 /** Logs in and waits for the dashboard of the signed-in frame. */
 export async function login(page, baseUrl, credentials) {
-  await navigateBy(page, `${baseUrl}/`, () => submitLogin(page, baseUrl, credentials));
+  await fillLogin(page, baseUrl, credentials);
+  await navigateBy(page, `${baseUrl}/`, () => page.getByRole('button', { name: 'Log in', exact: true }).click());
   await page.getByRole('heading', { name: /^Welcome, / }).waitFor();
 }
 

@@ -102,9 +102,18 @@ export async function open(page, baseUrl, path) {
 
 /**
  * Runs `action` (e.g. a click) that makes the page leave for a full load of a URL matching
- * `url`, and waits for the new document to hydrate.
+ * `url` (which may be the page's own URL, as after switching organization), and waits until a
+ * new document has replaced the current one and hydrated.
  */
 export async function navigateBy(page, url, action) {
-  await Promise.all([page.waitForURL(url, { waitUntil: 'load' }), action()]);
+  await page.evaluate(() => {
+    window.__e2eLeaving = true;
+  });
+  await action();
+  await page.waitForFunction(() => window.__e2eLeaving !== true, null, {
+    timeout: NAVIGATION_TIMEOUT_MS,
+    polling: 50,
+  });
+  await page.waitForURL(url, { waitUntil: 'load' });
   await waitForHydration(page);
 }

@@ -69,6 +69,21 @@ function freePort() {
   });
 }
 
+// Servers and databases to take down if this process ends without stop() (a crash, Ctrl-C, the
+// test runner's SIGTERM on a timeout).
+const leftovers = new Set();
+function cleanUpLeftovers() {
+  for (const cleanUp of leftovers) cleanUp();
+  leftovers.clear();
+}
+process.on('exit', cleanUpLeftovers);
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) {
+  process.once(signal, () => {
+    cleanUpLeftovers();
+    process.exit(code);
+  });
+}
+
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function healthy(url) {
@@ -151,7 +166,7 @@ export async function startParley(label = 'parley') {
     dropDatabase();
     fs.rmSync(dataDir, { recursive: true, force: true });
   };
-  process.on('exit', onExit);
+  leftovers.add(onExit);
 
   const readLog = (from = 0) => {
     try {
@@ -179,7 +194,7 @@ export async function startParley(label = 'parley') {
       await exitPromise;
       clearTimeout(timer);
     }
-    process.off('exit', onExit);
+    leftovers.delete(onExit);
     dropDatabase();
     fs.rmSync(dataDir, { recursive: true, force: true });
   };

@@ -5,12 +5,15 @@ import assert from 'node:assert/strict';
 import { suite } from '../support/suite.mjs';
 import {
   AGENT_TAB,
+  DEMO_ORGANIZATION,
   DEMO_OWNER,
+  expectFieldError,
   expectText,
   followSidebarLink,
   login,
   loginAsOwner,
   open,
+  organizationSwitcher,
   sidebar,
   unique,
   watchServerCalls,
@@ -103,4 +106,40 @@ test('an agent with a custom role sees only what the role grants, and the server
   assert.ok(!asAgent.ok, `the agent's call must not succeed: ${asAgent.status} ${asAgent.body}`);
   assert.equal(JSON.parse(asAgent.body), 'Forbidden', `expected the Forbidden error, got ${asAgent.status} ${asAgent.body}`);
   assert.ok(!asAgent.body.includes(DEMO_OWNER.email));
+});
+
+test('a member added with an invite link chooses a password through it and logs in', async ({ url, page: ownerPage, newSession }) => {
+  const id = unique();
+  const member = { name: 'Iris Invited', email: `iris-${id}@example.com`, password: 'iris-chosen-password' };
+
+  await loginAsOwner(ownerPage, url);
+  await followSidebarLink(ownerPage, 'Team members');
+  await ownerPage.getByRole('heading', { name: 'Team members', level: 1 }).waitFor();
+  await ownerPage.getByLabel('Name', { exact: true }).fill(member.name);
+  await ownerPage.getByLabel('Email', { exact: true }).fill(member.email);
+  await ownerPage.getByLabel('Role', { exact: true }).selectOption({ label: 'Agent' });
+  await ownerPage.getByRole('radio', { name: 'Send an invite link' }).check();
+  assert.equal(await ownerPage.getByLabel('Initial password', { exact: true }).count(), 0, 'no password field for an invite');
+  await ownerPage.getByRole('button', { name: 'Add member', exact: true }).click();
+  await ownerPage.getByRole('status').filter({ hasText: `${member.name} was added. An invite link was sent to ${member.email}` }).waitFor();
+  const inviteLink = await ownerPage.getByRole('textbox', { name: 'Invite link' }).inputValue();
+  const inviteUrl = new URL(inviteLink);
+  assert.equal(inviteUrl.origin, url, `the invite link points to this Parley: ${inviteLink}`);
+  assert.match(inviteUrl.pathname, /^\/invite\/[^/]+$/);
+  await expectText(ownerPage.getByRole('row').filter({ hasText: member.email }), 'Invited');
+
+  // The invited person, in their own browser, chooses a password through the link.
+  const { page } = await newSession();
+  await open(page, url, inviteUrl.pathname);
+  await expectText(page.locator('main'), `Welcome, ${member.name}!`);
+  await page.getByLabel('New password', { exact: true }).fill('short');
+  await page.getByRole('button', { name: 'Save password', exact: true }).click();
+  await expectFieldError(page, 'New password', 'Password must be at least 10 characters');
+  await page.getByLabel('New password', { exact: true }).fill(member.password);
+  await page.getByRole('button', { name: 'Save password', exact: true }).click();
+  await page.getByRole('status').filter({ hasText: 'Your password is set. You can log in now.' }).waitFor();
+
+  await login(page, url, { email: member.email, password: member.password, tab: AGENT_TAB });
+  await page.getByRole('heading', { name: 'Welcome, Iris' }).waitFor();
+  await expectText(organizationSwitcher(page), DEMO_ORGANIZATION);
 });
