@@ -6,6 +6,10 @@ pub mod domain;
 #[cfg(feature = "ssr")]
 pub mod auth;
 #[cfg(feature = "ssr")]
+pub mod channels;
+#[cfg(feature = "ssr")]
+pub mod cloud;
+#[cfg(feature = "ssr")]
 pub mod db;
 #[cfg(feature = "ssr")]
 pub mod error;
@@ -19,6 +23,8 @@ pub mod profile;
 pub mod secrets;
 #[cfg(feature = "ssr")]
 pub mod team;
+#[cfg(feature = "ssr")]
+pub mod webhooks;
 
 #[cfg(feature = "ssr")]
 pub use error::{Error, Result};

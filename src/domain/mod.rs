@@ -2,14 +2,18 @@
 //! exactly the rules the server enforces.
 
 pub mod account;
+pub mod channel;
+pub mod cloud;
 pub mod ids;
 pub mod organization;
 pub mod permissions;
+pub mod phone;
 pub mod team;
 
 pub use account::{EmailAddress, Language, NewPassword, PersonName};
-pub use ids::{OrganizationId, RoleId, TeamId, UserId};
+pub use ids::{ChannelId, OrganizationId, RoleId, TeamId, UserId};
 pub use organization::{LogoImage, OrganizationDescription, OrganizationName, WebsiteUrl};
+pub use phone::PhoneNumber;
 pub use permissions::{Actor, BuiltInRole, LoginTab, Permission, PermissionSet, RoleName};
 pub use team::TeamName;
 

@@ -1,0 +1,260 @@
+//! WhatsApp channels: an organization's connected numbers, their credentials (sealed at rest), and
+//! what the webhook receiver and the senders need to know about them.
+
+use crate::auth::{authorize, token};
+use crate::db;
+use crate::domain::channel::{ChannelName, ChannelSecret, ChannelStatus, GraphApiBaseUrl, GraphId, VerifyToken};
+use crate::domain::{Actor, ChannelId, OrganizationId, Permission};
+use crate::error::{OnField, conflict_on_unique};
+use crate::secrets::SecretKey;
+use crate::{Error, Result};
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+
+/// A channel as the settings page shows it: secrets only as hints.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct Channel {
+    pub id: ChannelId,
+    pub name: String,
+    pub webhook_key: String,
+    pub phone_number_id: Option<String>,
+    pub waba_id: Option<String>,
+    pub app_id: Option<String>,
+    pub app_secret_hint: Option<String>,
+    pub access_token_hint: Option<String>,
+    pub verify_token: String,
+    pub graph_api_base_url: String,
+    pub api_token_hint: String,
+    pub status: String,
+    pub status_message: Option<String>,
+    pub display_phone_number: Option<String>,
+    pub verified_name: Option<String>,
+    pub quality_rating: Option<String>,
+    pub subscribed: bool,
+}
+
+impl Channel {
+    pub fn status(&self) -> ChannelStatus {
+        ChannelStatus::from_key(&self.status).unwrap_or(ChannelStatus::Pending)
+    }
+}
+
+/// What an admin submits. Secrets left empty keep the stored ones.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChannelForm {
+    pub name: String,
+    pub phone_number_id: String,
+    pub waba_id: String,
+    pub app_id: String,
+    pub app_secret: String,
+    pub access_token: String,
+    pub verify_token: String,
+    pub graph_api_base_url: String,
+}
+
+/// The form, parsed. Ids are optional while the channel is being set up (status Pending).
+struct ChannelSettings {
+    name: ChannelName,
+    phone_number_id: Option<GraphId>,
+    waba_id: Option<GraphId>,
+    app_id: Option<GraphId>,
+    app_secret: Option<ChannelSecret>,
+    access_token: Option<ChannelSecret>,
+    verify_token: Option<VerifyToken>,
+    graph_api_base_url: GraphApiBaseUrl,
+}
+
+fn optional<T>(raw: &str, parse: impl FnOnce(&str) -> std::result::Result<T, crate::domain::InvalidInput>, field: &'static str) -> Result<Option<T>> {
+    if raw.trim().is_empty() { Ok(None) } else { parse(raw).map(Some).on_field(field) }
+}
+
+impl ChannelForm {
+    fn parse(&self) -> Result<ChannelSettings> {
+        Ok(ChannelSettings {
+            name: ChannelName::parse(&self.name).on_field("name")?,
+            phone_number_id: optional(&self.phone_number_id, |r| GraphId::parse(r, "Phone number id"), "phone_number_id")?,
+            waba_id: optional(&self.waba_id, |r| GraphId::parse(r, "WhatsApp Business Account id"), "waba_id")?,
+            app_id: optional(&self.app_id, |r| GraphId::parse(r, "App id"), "app_id")?,
+            app_secret: optional(&self.app_secret, |r| ChannelSecret::parse(r, "App secret"), "app_secret")?,
+            access_token: optional(&self.access_token, |r| ChannelSecret::parse(r, "Access token"), "access_token")?,
+            verify_token: optional(&self.verify_token, VerifyToken::parse, "verify_token")?,
+            graph_api_base_url: GraphApiBaseUrl::parse(&self.graph_api_base_url).on_field("graph_api_base_url")?,
+        })
+    }
+}
+
+const COLUMNS: &str = "id, name, webhook_key, phone_number_id, waba_id, app_id, app_secret_hint, access_token_hint,
+    verify_token, graph_api_base_url, api_token_hint, status, status_message, display_phone_number, verified_name,
+    quality_rating, subscribed";
+
+const DUPLICATE: &str = "Another channel of this organization already has this name or phone number id";
+
+pub async fn list(pool: &PgPool, actor: &Actor) -> Result<Vec<Channel>> {
+    authorize(actor, Permission::SettingsChannels)?;
+    let mut tx = db::scoped(pool, Some(actor.organization_id), Some(actor.user_id)).await?;
+    let channels = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM channels WHERE organization_id = $1 ORDER BY lower(name), id"
+    ))
+    .bind(actor.organization_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(channels)
+}
+
+pub async fn get(pool: &PgPool, actor: &Actor, id: ChannelId) -> Result<Channel> {
+    authorize(actor, Permission::SettingsChannels)?;
+    let mut tx = db::scoped(pool, Some(actor.organization_id), Some(actor.user_id)).await?;
+    let channel = sqlx::query_as(&format!("SELECT {COLUMNS} FROM channels WHERE organization_id = $1 AND id = $2"))
+        .bind(actor.organization_id)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(Error::NotFound)?;
+    tx.commit().await?;
+    Ok(channel)
+}
+
+/// A new channel, and the external API token, shown this once.
+pub struct CreatedChannel {
+    pub channel: Channel,
+    pub api_token: String,
+}
+
+pub async fn create(pool: &PgPool, secrets: &SecretKey, actor: &Actor, form: &ChannelForm) -> Result<CreatedChannel> {
+    authorize(actor, Permission::SettingsChannels)?;
+    let settings = form.parse()?;
+    let id = ChannelId(db::new_id());
+    let api_token = format!("pk_{}", token::generate());
+    let verify_token = match &settings.verify_token {
+        Some(v) => v.as_str().to_owned(),
+        None => token::generate(),
+    };
+    let mut tx = db::scoped(pool, Some(actor.organization_id), Some(actor.user_id)).await?;
+    sqlx::query(
+        "INSERT INTO channels (id, organization_id, name, webhook_key, phone_number_id, waba_id, app_id,
+            app_secret_sealed, app_secret_hint, access_token_sealed, access_token_hint, verify_token,
+            graph_api_base_url, api_token_hash, api_token_hint, status)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+    )
+    .bind(id)
+    .bind(actor.organization_id)
+    .bind(settings.name.as_str())
+    .bind(token::generate())
+    .bind(settings.phone_number_id.as_ref().map(GraphId::as_str))
+    .bind(settings.waba_id.as_ref().map(GraphId::as_str))
+    .bind(settings.app_id.as_ref().map(GraphId::as_str))
+    .bind(settings.app_secret.as_ref().map(|s| secrets.encrypt(s.expose())))
+    .bind(settings.app_secret.as_ref().map(ChannelSecret::hint))
+    .bind(settings.access_token.as_ref().map(|s| secrets.encrypt(s.expose())))
+    .bind(settings.access_token.as_ref().map(ChannelSecret::hint))
+    .bind(verify_token)
+    .bind(settings.graph_api_base_url.as_str())
+    .bind(token::digest(&api_token))
+    .bind(format!("••••{}", &api_token[api_token.len() - 4..]))
+    .bind(ChannelStatus::Pending.key())
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| conflict_on_unique(e, DUPLICATE))?;
+    tx.commit().await?;
+    let channel = get(pool, actor, id).await?;
+    Ok(CreatedChannel { channel, api_token })
+}
+
+/// Saves the form over one channel; empty secret fields keep what is stored. Any change of what
+/// identifies the number or authenticates to Meta sends the channel back to Pending until it is
+/// validated again.
+pub async fn update(pool: &PgPool, secrets: &SecretKey, actor: &Actor, id: ChannelId, form: &ChannelForm) -> Result<Channel> {
+    authorize(actor, Permission::SettingsChannels)?;
+    let settings = form.parse()?;
+    let mut tx = db::scoped(pool, Some(actor.organization_id), Some(actor.user_id)).await?;
+    let updated = sqlx::query(
+        "UPDATE channels SET
+            name = $3, phone_number_id = $4, waba_id = $5, app_id = $6,
+            app_secret_sealed = COALESCE($7, app_secret_sealed), app_secret_hint = COALESCE($8, app_secret_hint),
+            access_token_sealed = COALESCE($9, access_token_sealed), access_token_hint = COALESCE($10, access_token_hint),
+            verify_token = COALESCE($11, verify_token), graph_api_base_url = $12,
+            status = CASE WHEN phone_number_id IS DISTINCT FROM $4 OR waba_id IS DISTINCT FROM $5
+                           OR graph_api_base_url IS DISTINCT FROM $12 OR $9::text IS NOT NULL
+                      THEN 'pending' ELSE status END,
+            subscribed = CASE WHEN waba_id IS DISTINCT FROM $5 OR graph_api_base_url IS DISTINCT FROM $12
+                      THEN false ELSE subscribed END,
+            updated_at = now()
+         WHERE organization_id = $1 AND id = $2",
+    )
+    .bind(actor.organization_id)
+    .bind(id)
+    .bind(settings.name.as_str())
+    .bind(settings.phone_number_id.as_ref().map(GraphId::as_str))
+    .bind(settings.waba_id.as_ref().map(GraphId::as_str))
+    .bind(settings.app_id.as_ref().map(GraphId::as_str))
+    .bind(settings.app_secret.as_ref().map(|s| secrets.encrypt(s.expose())))
+    .bind(settings.app_secret.as_ref().map(ChannelSecret::hint))
+    .bind(settings.access_token.as_ref().map(|s| secrets.encrypt(s.expose())))
+    .bind(settings.access_token.as_ref().map(ChannelSecret::hint))
+    .bind(settings.verify_token.as_ref().map(VerifyToken::as_str))
+    .bind(settings.graph_api_base_url.as_str())
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| conflict_on_unique(e, DUPLICATE))?;
+    if updated.rows_affected() == 0 {
+        return Err(Error::NotFound);
+    }
+    tx.commit().await?;
+    get(pool, actor, id).await
+}
+
+/// What the webhook receiver knows about a callback URL's key, before any organization is known.
+#[derive(Debug, Clone)]
+pub struct WebhookChannel {
+    pub organization_id: OrganizationId,
+    pub channel_id: ChannelId,
+    /// None until the admin enters it: such a channel cannot accept signed posts.
+    pub app_secret: Option<String>,
+    pub verify_token: String,
+}
+
+pub async fn webhook_channel(pool: &PgPool, secrets: &SecretKey, key: &str) -> Result<Option<WebhookChannel>> {
+    let row: Option<(OrganizationId, ChannelId, Option<String>, String)> =
+        sqlx::query_as("SELECT organization_id, channel_id, app_secret_sealed, verify_token FROM webhook_channel($1)")
+            .bind(key)
+            .fetch_optional(pool)
+            .await?;
+    let Some((organization_id, channel_id, sealed, verify_token)) = row else { return Ok(None) };
+    let app_secret = sealed
+        .map(|s| secrets.decrypt(&s))
+        .transpose()
+        .map_err(|e| Error::Internal(format!("channel {channel_id}: {e}")))?;
+    Ok(Some(WebhookChannel { organization_id, channel_id, app_secret, verify_token }))
+}
+
+/// What a sender needs to call the Graph API for a channel.
+#[derive(Clone)]
+pub struct ChannelAccount {
+    pub channel_id: ChannelId,
+    pub graph_api_base_url: String,
+    pub phone_number_id: Option<String>,
+    pub waba_id: Option<String>,
+    pub access_token: Option<String>,
+}
+
+/// The channel's Graph API account. The caller has already authorized the action it serves
+/// (an agent's reply, a worker's job); this only reads within the organization.
+pub async fn account(pool: &PgPool, secrets: &SecretKey, organization: OrganizationId, id: ChannelId) -> Result<ChannelAccount> {
+    let mut tx = db::scoped(pool, Some(organization), None).await?;
+    let row: Option<(String, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT graph_api_base_url, phone_number_id, waba_id, access_token_sealed
+         FROM channels WHERE organization_id = $1 AND id = $2",
+    )
+    .bind(organization)
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let (graph_api_base_url, phone_number_id, waba_id, sealed) = row.ok_or(Error::NotFound)?;
+    let access_token = sealed
+        .map(|s| secrets.decrypt(&s))
+        .transpose()
+        .map_err(|e| Error::Internal(format!("channel {id}: {e}")))?;
+    Ok(ChannelAccount { channel_id: id, graph_api_base_url, phone_number_id, waba_id, access_token })
+}
