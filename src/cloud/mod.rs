@@ -39,7 +39,10 @@ pub enum CloudError {
     /// No answer in time. For a send, the message may or may not have been accepted.
     Timeout,
     Unreachable(String),
-    UnexpectedResponse { status: u16, snippet: String },
+    UnexpectedResponse {
+        status: u16,
+        snippet: String,
+    },
 }
 
 impl fmt::Display for CloudError {
@@ -145,12 +148,21 @@ impl CloudClient {
         self.call(account, self.http.post(url).json(message)).await
     }
 
-    pub async fn mark_read(&self, account: &GraphAccount, phone_number_id: &str, wamid: &str) -> Result<(), CloudError> {
+    pub async fn mark_read(
+        &self,
+        account: &GraphAccount,
+        phone_number_id: &str,
+        wamid: &str,
+    ) -> Result<(), CloudError> {
         let url = graph_url(account, &[phone_number_id, "messages"])?;
         self.confirm(account, self.http.post(url).json(&MarkRead::new(wamid)?)).await
     }
 
-    pub async fn phone_number(&self, account: &GraphAccount, phone_number_id: &str) -> Result<PhoneNumberInfo, CloudError> {
+    pub async fn phone_number(
+        &self,
+        account: &GraphAccount,
+        phone_number_id: &str,
+    ) -> Result<PhoneNumberInfo, CloudError> {
         let url = graph_url(account, &[phone_number_id])?;
         let request = self.http.get(url).query(&[("fields", "id,verified_name,display_phone_number,quality_rating")]);
         self.call(account, request).await
@@ -224,8 +236,10 @@ impl CloudClient {
         if info.file_size > self.max_download_bytes {
             return Err(too_large());
         }
-        let url = Url::parse(&info.url)
-            .map_err(|_| CloudError::UnexpectedResponse { status: 200, snippet: "the media URL is not a URL".into() })?;
+        let url = Url::parse(&info.url).map_err(|_| CloudError::UnexpectedResponse {
+            status: 200,
+            snippet: "the media URL is not a URL".into(),
+        })?;
         let mut request = self.http.get(url).bearer_auth(&account.access_token).build()?;
         *request.timeout_mut() = Some(self.transfer_timeout);
         let (path, started) = (request.url().path().to_owned(), Instant::now());
@@ -251,7 +265,11 @@ impl CloudClient {
 
     /// Every template of the WABA, following Meta's pages (bounded, and only on the same host:
     /// the token must not follow a link elsewhere).
-    pub async fn list_templates(&self, account: &GraphAccount, waba_id: &str) -> Result<Vec<TemplateDefinition>, CloudError> {
+    pub async fn list_templates(
+        &self,
+        account: &GraphAccount,
+        waba_id: &str,
+    ) -> Result<Vec<TemplateDefinition>, CloudError> {
         let first = graph_url(account, &[waba_id, "message_templates"])?;
         let mut request = self.http.get(first.clone()).query(&[("limit", TEMPLATE_PAGE_SIZE)]);
         let mut templates = Vec::new();
@@ -262,7 +280,10 @@ impl CloudClient {
                 return Ok(templates);
             };
             let next = Url::parse(&next).ok().filter(|n| n.origin() == first.origin()).ok_or_else(|| {
-                CloudError::UnexpectedResponse { status: 200, snippet: "the next page of templates is on another host".into() }
+                CloudError::UnexpectedResponse {
+                    status: 200,
+                    snippet: "the next page of templates is on another host".into(),
+                }
             })?;
             request = self.http.get(next);
         }
@@ -307,7 +328,11 @@ impl CloudClient {
         }
     }
 
-    async fn call<T: DeserializeOwned>(&self, account: &GraphAccount, request: RequestBuilder) -> Result<T, CloudError> {
+    async fn call<T: DeserializeOwned>(
+        &self,
+        account: &GraphAccount,
+        request: RequestBuilder,
+    ) -> Result<T, CloudError> {
         let (status, body) = self.execute(account, request).await?;
         if !(200..300).contains(&status) {
             return Err(error_from(status, &body));
@@ -352,7 +377,9 @@ async fn read_at_most(response: &mut reqwest::Response, max: u64) -> Result<Opti
 fn log_call(method: &Method, path: &str, started: Instant, outcome: Result<u16, &reqwest::Error>) {
     let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     match outcome {
-        Ok(status) if (200..300).contains(&status) => tracing::debug!(%method, path, status, elapsed_ms, "Graph API call"),
+        Ok(status) if (200..300).contains(&status) => {
+            tracing::debug!(%method, path, status, elapsed_ms, "Graph API call")
+        }
         Ok(status) => tracing::warn!(%method, path, status, elapsed_ms, "Graph API call failed"),
         Err(error) => {
             let timeout = error.is_timeout();

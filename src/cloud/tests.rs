@@ -121,11 +121,14 @@ async fn serve(mut stream: TcpStream, log: Arc<Mutex<Vec<Received>>>, route: Arc
 }
 
 fn accepted() -> Reply {
-    reply(200, json!({
-        "messaging_product": "whatsapp",
-        "contacts": [{"input": "4915123456789", "wa_id": "4915123456789"}],
-        "messages": [{"id": "wamid.HBgNNDkxNTEyMzQ1Njc4ORUCABEYEjQ", "message_status": "accepted"}]
-    }))
+    reply(
+        200,
+        json!({
+            "messaging_product": "whatsapp",
+            "contacts": [{"input": "4915123456789", "wa_id": "4915123456789"}],
+            "messages": [{"id": "wamid.HBgNNDkxNTEyMzQ1Njc4ORUCABEYEjQ", "message_status": "accepted"}]
+        }),
+    )
 }
 
 fn customer() -> PhoneNumber {
@@ -159,9 +162,8 @@ async fn sends_buttons_templates_and_read_receipts_as_meta_expects() {
     .await;
     let client = CloudClient::new();
     let buttons = ButtonMessage::new(None, "Confirm?", None, vec![ReplyButton::new("yes", "Yes").unwrap()]).unwrap();
-    let message = OutboundMessage::new(customer(), MessageContent::InteractiveButtons(buttons))
-        .replying_to("wamid.IN")
-        .unwrap();
+    let message =
+        OutboundMessage::new(customer(), MessageContent::InteractiveButtons(buttons)).replying_to("wamid.IN").unwrap();
     client.send(&meta.account(), "1", &message).await.unwrap();
     let template = TemplateMessage::new(
         crate::domain::cloud::TemplateName::parse("hello_world").unwrap(),
@@ -169,7 +171,10 @@ async fn sends_buttons_templates_and_read_receipts_as_meta_expects() {
         vec![],
     )
     .unwrap();
-    client.send(&meta.account(), "1", &OutboundMessage::new(customer(), MessageContent::Template(template))).await.unwrap();
+    client
+        .send(&meta.account(), "1", &OutboundMessage::new(customer(), MessageContent::Template(template)))
+        .await
+        .unwrap();
     client.mark_read(&meta.account(), "1", "wamid.IN").await.unwrap();
 
     let received = meta.received();
@@ -186,7 +191,10 @@ async fn sends_buttons_templates_and_read_receipts_as_meta_expects() {
         json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": "4915123456789",
                "type": "template", "template": {"name": "hello_world", "language": {"code": "en_US"}}})
     );
-    assert_eq!(received[2].json(), json!({"messaging_product": "whatsapp", "status": "read", "message_id": "wamid.IN"}));
+    assert_eq!(
+        received[2].json(),
+        json!({"messaging_product": "whatsapp", "status": "read", "message_id": "wamid.IN"})
+    );
 }
 
 fn graph_error(code: i64, message: &str, details: Option<&str>) -> Value {
@@ -201,8 +209,13 @@ fn graph_error(code: i64, message: &str, details: Option<&str>) -> Value {
 async fn maps_meta_errors_by_code_not_by_status() {
     let meta = FakeMeta::start(|request, _| match request.target.split('/').nth(2).unwrap_or_default() {
         "401" => reply(401, graph_error(190, "Error validating access token: Session has expired", None)),
-        "400" => reply(400, graph_error(131009, "(#131009) Parameter value is not valid", Some("Button title too long"))),
-        "429" => reply(400, graph_error(130429, "(#130429) Rate limit hit", Some("Cloud API message throughput has been reached."))),
+        "400" => {
+            reply(400, graph_error(131009, "(#131009) Parameter value is not valid", Some("Button title too long")))
+        }
+        "429" => reply(
+            400,
+            graph_error(130429, "(#130429) Rate limit hit", Some("Cloud API message throughput has been reached.")),
+        ),
         _ => Reply { status: 502, body: b"<html>Bad gateway</html>".to_vec(), delay: Duration::ZERO },
     })
     .await;
@@ -263,8 +276,11 @@ async fn nothing_listening_is_unreachable_and_the_token_never_shows() {
 async fn reads_phone_number_info_and_manages_the_subscription() {
     let meta = FakeMeta::start(|request, _| {
         if request.method == "GET" {
-            reply(200, json!({"verified_name": "Parley Demo", "display_phone_number": "+1 555-010-0000",
-                              "quality_rating": "YELLOW", "id": "106540352242922"}))
+            reply(
+                200,
+                json!({"verified_name": "Parley Demo", "display_phone_number": "+1 555-010-0000",
+                              "quality_rating": "YELLOW", "id": "106540352242922"}),
+            )
         } else {
             reply(200, json!({"success": true}))
         }
@@ -274,19 +290,28 @@ async fn reads_phone_number_info_and_manages_the_subscription() {
     let info = client.phone_number(&account, "106540352242922").await.unwrap();
     assert_eq!(info.verified_name, "Parley Demo");
     assert_eq!(info.quality_rating, crate::domain::cloud::QualityRating::Yellow);
-    client.subscribe_app(&account, "102290129340398", Some(("https://parley.example/webhooks/k1", "verify-me-please"))).await.unwrap();
+    client
+        .subscribe_app(&account, "102290129340398", Some(("https://parley.example/webhooks/k1", "verify-me-please")))
+        .await
+        .unwrap();
     client.subscribe_app(&account, "102290129340398", None).await.unwrap();
     client.unsubscribe_app(&account, "102290129340398").await.unwrap();
 
     let received = meta.received();
     assert!(received[0].target.starts_with("/v21.0/106540352242922?fields="));
-    assert_eq!((received[1].method.as_str(), received[1].target.as_str()), ("POST", "/v21.0/102290129340398/subscribed_apps"));
+    assert_eq!(
+        (received[1].method.as_str(), received[1].target.as_str()),
+        ("POST", "/v21.0/102290129340398/subscribed_apps")
+    );
     assert_eq!(
         received[1].json(),
         json!({"override_callback_uri": "https://parley.example/webhooks/k1", "verify_token": "verify-me-please"})
     );
     assert!(received[2].body.is_empty());
-    assert_eq!((received[3].method.as_str(), received[3].target.as_str()), ("DELETE", "/v21.0/102290129340398/subscribed_apps"));
+    assert_eq!(
+        (received[3].method.as_str(), received[3].target.as_str()),
+        ("DELETE", "/v21.0/102290129340398/subscribed_apps")
+    );
 }
 
 #[tokio::test]
@@ -319,7 +344,10 @@ async fn uploads_inspects_downloads_and_deletes_media() {
     let form = String::from_utf8_lossy(&upload.body);
     assert!(form.contains("name=\"messaging_product\"\r\n\r\nwhatsapp\r\n"), "{form}");
     assert!(form.contains("name=\"type\"\r\n\r\nimage/png\r\n"), "{form}");
-    assert!(form.contains("name=\"file\"; filename=\"logo.png\"\r\nContent-Type: image/png\r\n\r\n\u{fffd}PNG"), "{form}");
+    assert!(
+        form.contains("name=\"file\"; filename=\"logo.png\"\r\nContent-Type: image/png\r\n\r\n\u{fffd}PNG"),
+        "{form}"
+    );
     let download = &received[2];
     assert_eq!(download.header("authorization"), Some(format!("Bearer {TOKEN}").as_str()));
 
@@ -362,7 +390,10 @@ async fn lists_templates_across_pages() {
 #[tokio::test]
 async fn never_follows_a_next_page_to_another_host() {
     let meta = FakeMeta::start(|_, _| {
-        reply(200, json!({"data": [template("a")], "paging": {"next": "https://elsewhere.example/v21.0/1/message_templates"}}))
+        reply(
+            200,
+            json!({"data": [template("a")], "paging": {"next": "https://elsewhere.example/v21.0/1/message_templates"}}),
+        )
     })
     .await;
     let outcome = CloudClient::new().list_templates(&meta.account(), "1").await;

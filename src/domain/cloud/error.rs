@@ -93,7 +93,11 @@ impl GraphError {
 
     /// Meta's message, its details (which usually say which field), and the code to search for.
     pub fn describe(&self) -> String {
-        let mut text = if self.message.trim().is_empty() { format!("Graph API error {}", self.code) } else { self.message.clone() };
+        let mut text = if self.message.trim().is_empty() {
+            format!("Graph API error {}", self.code)
+        } else {
+            self.message.clone()
+        };
         if !text.contains(&format!("#{}", self.code)) {
             text = format!("{text} (code {})", self.code);
         }
@@ -133,14 +137,17 @@ mod tests {
         }))
         .unwrap();
         let error = envelope.error;
-        assert_eq!(error, GraphError {
-            code: 131009,
-            subcode: Some(2494010),
-            message: "(#131009) Parameter value is not valid".into(),
-            error_type: Some("OAuthException".into()),
-            details: Some("Button title length invalid. Min length: 1, Max length: 20".into()),
-            fbtrace_id: Some("AazDwYk4xb1qS0v5yGmHgJ1".into()),
-        });
+        assert_eq!(
+            error,
+            GraphError {
+                code: 131009,
+                subcode: Some(2494010),
+                message: "(#131009) Parameter value is not valid".into(),
+                error_type: Some("OAuthException".into()),
+                details: Some("Button title length invalid. Min length: 1, Max length: 20".into()),
+                fbtrace_id: Some("AazDwYk4xb1qS0v5yGmHgJ1".into()),
+            }
+        );
         assert_eq!(error.class(), ErrorClass::Permanent);
         assert_eq!(
             error.to_string(),
@@ -174,9 +181,9 @@ mod tests {
         for code in [190, 0] {
             assert_eq!(ErrorClass::of(code), ErrorClass::Auth, "{code}");
         }
-        for code in [
-            100, 131008, 131009, 131051, 132000, 132001, 132015, 132016, 368, 131031, 131026, 131047, 131049, 131050,
-        ] {
+        for code in
+            [100, 131008, 131009, 131051, 132000, 132001, 132015, 132016, 368, 131031, 131026, 131047, 131049, 131050]
+        {
             assert_eq!(ErrorClass::of(code), ErrorClass::Permanent, "{code}");
         }
         for code in [1, 2, 131000, 133010] {

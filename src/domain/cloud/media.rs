@@ -84,7 +84,10 @@ impl MediaKind {
     /// Whether Meta would take this file as an upload: a supported format within its size limit.
     pub fn for_upload(mime_type: &str, size: u64) -> Result<Self, MessageRejected> {
         let kind = Self::of_mime(mime_type).ok_or_else(|| {
-            MessageRejected::NotAllowed(format!("WhatsApp does not accept files of type \"{}\"", mime_essence(mime_type)))
+            MessageRejected::NotAllowed(format!(
+                "WhatsApp does not accept files of type \"{}\"",
+                mime_essence(mime_type)
+            ))
         })?;
         if size == 0 {
             return Err(MessageRejected::Invalid("The file is empty".into()));
@@ -106,11 +109,7 @@ fn mime_essence(mime_type: &str) -> String {
 }
 
 fn human_size(bytes: u64) -> String {
-    if bytes >= MB {
-        format!("{:.1} MB", bytes as f64 / MB as f64)
-    } else {
-        format!("{} KB", bytes.div_ceil(1024))
-    }
+    if bytes >= MB { format!("{:.1} MB", bytes as f64 / MB as f64) } else { format!("{} KB", bytes.div_ceil(1024)) }
 }
 
 /// Where the file of a media message comes from: an uploaded media id, or a public link Meta

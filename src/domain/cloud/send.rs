@@ -244,7 +244,12 @@ pub struct LocationMessage {
 }
 
 impl LocationMessage {
-    pub fn new(latitude: f64, longitude: f64, name: Option<&str>, address: Option<&str>) -> Result<Self, MessageRejected> {
+    pub fn new(
+        latitude: f64,
+        longitude: f64,
+        name: Option<&str>,
+        address: Option<&str>,
+    ) -> Result<Self, MessageRejected> {
         if !(-90.0..=90.0).contains(&latitude) || !(-180.0..=180.0).contains(&longitude) {
             return Err(MessageRejected::Invalid(format!(
                 "Location {latitude}, {longitude} is not on Earth (latitude -90..90, longitude -180..180)"
@@ -305,7 +310,11 @@ struct ContactEmail {
 
 impl ContactCard {
     /// Meta wants the formatted name plus at least one name part.
-    pub fn new(formatted_name: &str, first_name: Option<&str>, last_name: Option<&str>) -> Result<Self, MessageRejected> {
+    pub fn new(
+        formatted_name: &str,
+        first_name: Option<&str>,
+        last_name: Option<&str>,
+    ) -> Result<Self, MessageRejected> {
         let formatted_name = limited("Contact name", formatted_name.trim(), 256)?;
         let first_name = optional_limited("First name", first_name.map(str::trim).filter(|n| !n.is_empty()), 256)?;
         let last_name = optional_limited("Last name", last_name.map(str::trim).filter(|n| !n.is_empty()), 256)?;
@@ -322,7 +331,11 @@ impl ContactCard {
         Ok(self)
     }
 
-    pub fn with_email(mut self, email: &crate::domain::EmailAddress, label: Option<&str>) -> Result<Self, MessageRejected> {
+    pub fn with_email(
+        mut self,
+        email: &crate::domain::EmailAddress,
+        label: Option<&str>,
+    ) -> Result<Self, MessageRejected> {
         let label = optional_limited("E-mail label", label.map(str::trim).filter(|l| !l.is_empty()), 32)?;
         self.emails.push(ContactEmail { email: email.as_str().to_owned(), label });
         Ok(self)
@@ -340,8 +353,13 @@ impl Reaction {
     pub fn new(message_id: &str, emoji: &str) -> Result<Self, MessageRejected> {
         let message_id = limited("Reacted-to message id", message_id.trim(), 256)?;
         let emoji = emoji.trim();
-        // An emoji with modifiers and joiners is a few code points; letters or spaces are not an emoji.
-        if emoji.chars().count() > 16 || emoji.chars().any(|c| c.is_ascii_alphanumeric() || c.is_whitespace()) {
+        // An emoji with modifiers and joiners is a few code points; keycaps (1️⃣) start with an ASCII
+        // digit, but plain text is never an emoji.
+        let plain_text = !emoji.is_empty() && emoji.is_ascii();
+        if plain_text
+            || emoji.chars().count() > 16
+            || emoji.chars().any(|c| c.is_ascii_alphabetic() || c.is_whitespace())
+        {
             return Err(MessageRejected::Invalid(format!("A reaction must be a single emoji (\"{emoji}\" is not)")));
         }
         Ok(Self { message_id, emoji: emoji.to_owned() })
@@ -408,7 +426,10 @@ impl ReplyButton {
     pub const MAX_ID: usize = 256;
     pub const MAX_TITLE: usize = 20;
     pub fn new(id: &str, title: &str) -> Result<Self, MessageRejected> {
-        Ok(Self { id: limited("Button ids", id, Self::MAX_ID)?, title: limited("Button titles", title, Self::MAX_TITLE)? })
+        Ok(Self {
+            id: limited("Button ids", id, Self::MAX_ID)?,
+            title: limited("Button titles", title, Self::MAX_TITLE)?,
+        })
     }
 }
 
@@ -546,8 +567,7 @@ impl ListMessage {
         button: &str,
         sections: Vec<ListSection>,
     ) -> Result<Self, MessageRejected> {
-        let header =
-            optional_limited("Header", header.filter(|h| !h.trim().is_empty()), InteractiveHeader::MAX_TEXT)?;
+        let header = optional_limited("Header", header.filter(|h| !h.trim().is_empty()), InteractiveHeader::MAX_TEXT)?;
         let body = limited("Body", body, Self::MAX_BODY)?;
         let footer = optional_limited("Footer", footer.filter(|f| !f.trim().is_empty()), MAX_INTERACTIVE_FOOTER)?;
         let button = limited("List button", button, Self::MAX_BUTTON)?;
@@ -703,7 +723,8 @@ mod tests {
 
     #[test]
     fn media_by_id_and_by_link() {
-        let image = MediaMessage::new(MediaKind::Image, MediaSource::id("1013859600285441").unwrap(), Some("Our menu"), None);
+        let image =
+            MediaMessage::new(MediaKind::Image, MediaSource::id("1013859600285441").unwrap(), Some("Our menu"), None);
         assert_eq!(
             wire(MessageContent::Media(image.unwrap())),
             json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": "4915123456789",
@@ -772,7 +793,11 @@ mod tests {
             wire(MessageContent::Reaction(Reaction::remove("wamid.X").unwrap()))["reaction"],
             json!({"message_id": "wamid.X", "emoji": ""})
         );
-        assert!(Reaction::new("wamid.X", "ok").is_err());
+        assert!(Reaction::new("wamid.X", "1\u{fe0f}\u{20e3}").is_ok());
+        assert!(Reaction::new("wamid.X", "👨‍👩‍👧‍👦").is_ok());
+        for not_an_emoji in ["ok", "1", ":)", "👍 👍"] {
+            assert!(Reaction::new("wamid.X", not_an_emoji).is_err(), "{not_an_emoji}");
+        }
     }
 
     fn buttons(n: usize) -> Vec<ReplyButton> {
@@ -821,10 +846,7 @@ mod tests {
         assert!(ReplyButton::new(&"i".repeat(256), "t").is_ok());
         assert!(ReplyButton::new(&"i".repeat(257), "t").is_err());
         assert!(ButtonMessage::new(None, "Body", None, buttons(3)).is_ok());
-        assert_eq!(
-            ButtonMessage::new(None, "Body", None, buttons(4)),
-            Err(MessageRejected::count("Buttons", 1, 3, 4))
-        );
+        assert_eq!(ButtonMessage::new(None, "Body", None, buttons(4)), Err(MessageRejected::count("Buttons", 1, 3, 4)));
         assert!(ButtonMessage::new(None, "Body", None, vec![]).is_err());
         let same_title = vec![ReplyButton::new("a", "Yes").unwrap(), ReplyButton::new("b", "Yes").unwrap()];
         assert_eq!(
@@ -846,10 +868,9 @@ mod tests {
             vec![ListRow::new("margherita", "Margherita", Some("Tomato, mozzarella")).unwrap()],
         )
         .unwrap();
-        let list = ListMessage::new(Some("Menu"), "What would you like?", Some("Prices incl. VAT"), "Choose", vec![
-            section,
-        ])
-        .unwrap();
+        let list =
+            ListMessage::new(Some("Menu"), "What would you like?", Some("Prices incl. VAT"), "Choose", vec![section])
+                .unwrap();
         assert_eq!(
             wire(MessageContent::InteractiveList(list))["interactive"],
             json!({
@@ -879,16 +900,35 @@ mod tests {
             ListMessage::new(None, "Body", None, "Choose", eleven),
             Err(MessageRejected::Count { given: 11, .. })
         ));
-        let untitled = vec![ListSection::new(None, rows("a", 1)).unwrap(), ListSection::new(Some("B"), rows("b", 1)).unwrap()];
+        let untitled =
+            vec![ListSection::new(None, rows("a", 1)).unwrap(), ListSection::new(Some("B"), rows("b", 1)).unwrap()];
         assert!(ListMessage::new(None, "Body", None, "Choose", untitled).is_err());
-        let same_ids = vec![ListSection::new(Some("A"), rows("x", 1)).unwrap(), ListSection::new(Some("B"), rows("x", 1)).unwrap()];
+        let same_ids = vec![
+            ListSection::new(Some("A"), rows("x", 1)).unwrap(),
+            ListSection::new(Some("B"), rows("x", 1)).unwrap(),
+        ];
         assert!(matches!(
             ListMessage::new(None, "Body", None, "Choose", same_ids),
             Err(MessageRejected::Duplicate { .. })
         ));
-        assert!(ListMessage::new(None, "Body", None, &"c".repeat(20), vec![ListSection::new(None, rows("a", 1)).unwrap()]).is_ok());
-        assert!(ListMessage::new(None, "Body", None, &"c".repeat(21), vec![ListSection::new(None, rows("a", 1)).unwrap()]).is_err());
-        assert!(ListMessage::new(None, &"b".repeat(4097), None, "Choose", vec![ListSection::new(None, rows("a", 1)).unwrap()]).is_err());
+        assert!(
+            ListMessage::new(None, "Body", None, &"c".repeat(20), vec![ListSection::new(None, rows("a", 1)).unwrap()])
+                .is_ok()
+        );
+        assert!(
+            ListMessage::new(None, "Body", None, &"c".repeat(21), vec![ListSection::new(None, rows("a", 1)).unwrap()])
+                .is_err()
+        );
+        assert!(
+            ListMessage::new(
+                None,
+                &"b".repeat(4097),
+                None,
+                "Choose",
+                vec![ListSection::new(None, rows("a", 1)).unwrap()]
+            )
+            .is_err()
+        );
         assert!(ListSection::new(Some(&"t".repeat(24)), rows("a", 1)).is_ok());
         assert!(ListSection::new(Some(&"t".repeat(25)), rows("a", 1)).is_err());
         assert!(ListRow::new(&"i".repeat(200), &"t".repeat(24), Some(&"d".repeat(72))).is_ok());
@@ -913,11 +953,14 @@ mod tests {
             "messages": [{"id": "wamid.HBgL", "message_status": "held_for_quality_assessment"}]
         }))
         .unwrap();
-        assert_eq!(accepted, SendAccepted {
-            wa_id: "4915123456789".into(),
-            wamid: "wamid.HBgL".into(),
-            message_status: Some(AcceptedStatus::HeldForQualityAssessment),
-        });
+        assert_eq!(
+            accepted,
+            SendAccepted {
+                wa_id: "4915123456789".into(),
+                wamid: "wamid.HBgL".into(),
+                message_status: Some(AcceptedStatus::HeldForQualityAssessment),
+            }
+        );
         let plain: SendAccepted = serde_json::from_value(json!({
             "messaging_product": "whatsapp", "contacts": [{"input": "1", "wa_id": "1"}], "messages": [{"id": "wamid.1"}]
         }))

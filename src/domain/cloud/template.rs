@@ -150,7 +150,8 @@ impl TemplateParameter {
         Self(Parameter::Media { kind: MediaKind::Video, source, filename: None })
     }
     pub fn document(source: MediaSource, filename: Option<&str>) -> Result<Self, MessageRejected> {
-        let filename = filename.map(str::trim).filter(|f| !f.is_empty()).map(|f| limited("File name", f, 240)).transpose()?;
+        let filename =
+            filename.map(str::trim).filter(|f| !f.is_empty()).map(|f| limited("File name", f, 240)).transpose()?;
         Ok(Self(Parameter::Media { kind: MediaKind::Document, source, filename }))
     }
 
@@ -245,7 +246,9 @@ impl TemplateComponent {
                 limited("Header parameter", text, Self::MAX_HEADER_TEXT)?;
             }
             Parameter::Currency { .. } | Parameter::DateTime { .. } => {
-                return Err(MessageRejected::NotAllowed("A template header takes text or media, not amounts or dates".into()));
+                return Err(MessageRejected::NotAllowed(
+                    "A template header takes text or media, not amounts or dates".into(),
+                ));
             }
             Parameter::Media { .. } => {}
         }
@@ -281,7 +284,10 @@ impl TemplateComponent {
 
     /// The payload that comes back when the customer taps quick-reply button `index`.
     pub fn quick_reply(index: u8, payload: &str) -> Result<Self, MessageRejected> {
-        Ok(Self(Component::QuickReply { index: button_index(index)?, payload: limited("Button payload", payload, 1000)? }))
+        Ok(Self(Component::QuickReply {
+            index: button_index(index)?,
+            payload: limited("Button payload", payload, 1000)?,
+        }))
     }
 
     /// The variable end of URL button `index`'s address (its `{{1}}`).
@@ -587,8 +593,11 @@ impl TemplateDefinition {
 
     /// A template message for this template, checked against it.
     pub fn message(&self, components: Vec<TemplateComponent>) -> Result<TemplateMessage, MessageRejected> {
-        let message =
-            TemplateMessage::new(TemplateName::parse(&self.name)?, TemplateLanguage::parse(&self.language)?, components)?;
+        let message = TemplateMessage::new(
+            TemplateName::parse(&self.name)?,
+            TemplateLanguage::parse(&self.language)?,
+            components,
+        )?;
         self.check_parameters(&message)?;
         Ok(message)
     }
@@ -614,10 +623,14 @@ impl TemplateDefinition {
         let what = format!("The header of template \"{}\"", self.name);
         match (self.header(), given) {
             (None, None) => Ok(()),
-            (None, Some(_)) => Err(MessageRejected::NotAllowed(format!("Template \"{}\" has no header to fill in", self.name))),
-            (Some((HeaderFormat::Text, text)), given) => {
-                check_values(&what, &placeholders_in(text.unwrap_or_default()), given.map(std::slice::from_ref).unwrap_or_default())
+            (None, Some(_)) => {
+                Err(MessageRejected::NotAllowed(format!("Template \"{}\" has no header to fill in", self.name)))
             }
+            (Some((HeaderFormat::Text, text)), given) => check_values(
+                &what,
+                &placeholders_in(text.unwrap_or_default()),
+                given.map(std::slice::from_ref).unwrap_or_default(),
+            ),
             (Some((format, _)), given) => {
                 let kind = match format {
                     HeaderFormat::Image => MediaKind::Image,
@@ -645,10 +658,7 @@ impl TemplateDefinition {
                 Component::QuickReply { index, .. } => {
                     (*index, matches!(buttons.get(usize::from(*index)), Some(TemplateButton::QuickReply { .. })))
                 }
-                Component::Url { index, .. } => (
-                    *index,
-                    matches!(buttons.get(usize::from(*index)), Some(TemplateButton::Url { url, .. }) if !placeholders_in(url).is_empty()),
-                ),
+                Component::Url { index, .. } => (*index, buttons.get(usize::from(*index)).is_some_and(has_dynamic_url)),
                 _ => continue,
             };
             if !fits {
@@ -659,8 +669,11 @@ impl TemplateDefinition {
             }
         }
         for (index, button) in buttons.iter().enumerate() {
-            let dynamic_url = matches!(button, TemplateButton::Url { url, .. } if !placeholders_in(url).is_empty());
-            let filled = message.components.iter().any(|c| matches!(c.0, Component::Url { index: i, .. } if usize::from(i) == index));
+            let dynamic_url = has_dynamic_url(button);
+            let filled = message
+                .components
+                .iter()
+                .any(|c| matches!(c.0, Component::Url { index: i, .. } if usize::from(i) == index));
             if dynamic_url && !filled {
                 return Err(MessageRejected::Missing {
                     what: format!("The URL parameter of button {index} of template \"{}\"", self.name),
@@ -669,6 +682,11 @@ impl TemplateDefinition {
         }
         Ok(())
     }
+}
+
+/// A URL button whose address ends in `{{1}}`, filled in per message.
+fn has_dynamic_url(button: &TemplateButton) -> bool {
+    matches!(button, TemplateButton::Url { url, .. } if !placeholders_in(url).is_empty())
 }
 
 fn check_values(what: &str, expected: &[Placeholder], given: &[TemplateParameter]) -> Result<(), MessageRejected> {
@@ -731,12 +749,16 @@ impl NewTemplate {
             || count(|c| matches!(c, TemplateSection::Footer { .. })) > 1
             || count(|c| matches!(c, TemplateSection::Buttons { .. })) > 1
         {
-            return Err(MessageRejected::Invalid("A template has at most one header, one footer and one row of buttons".into()));
+            return Err(MessageRejected::Invalid(
+                "A template has at most one header, one footer and one row of buttons".into(),
+            ));
         }
         let mut named = false;
         for component in &components {
             match component {
-                TemplateSection::Header { format, text, example } => check_new_header(*format, text.as_deref(), example.as_ref())?,
+                TemplateSection::Header { format, text, example } => {
+                    check_new_header(*format, text.as_deref(), example.as_ref())?
+                }
                 TemplateSection::Body { text, example } => named = check_new_body(text, example.as_ref())?,
                 TemplateSection::Footer { text } => {
                     limited("Footer", text, Self::MAX_FOOTER)?;
@@ -746,7 +768,9 @@ impl NewTemplate {
                 }
                 TemplateSection::Buttons { buttons } => check_new_buttons(buttons)?,
                 TemplateSection::Other => {
-                    return Err(MessageRejected::NotAllowed("Parley can only submit headers, bodies, footers and buttons".into()));
+                    return Err(MessageRejected::NotAllowed(
+                        "Parley can only submit headers, bodies, footers and buttons".into(),
+                    ));
                 }
             }
         }
@@ -759,7 +783,11 @@ impl NewTemplate {
     }
 }
 
-fn check_new_header(format: HeaderFormat, text: Option<&str>, example: Option<&TemplateExample>) -> Result<(), MessageRejected> {
+fn check_new_header(
+    format: HeaderFormat,
+    text: Option<&str>,
+    example: Option<&TemplateExample>,
+) -> Result<(), MessageRejected> {
     match format {
         HeaderFormat::Text => {
             let text = limited("Header", text.unwrap_or_default(), NewTemplate::MAX_HEADER)?;
@@ -879,7 +907,9 @@ fn check_new_buttons(buttons: &[TemplateButton]) -> Result<(), MessageRejected> 
                 }
             }
             TemplateButton::Other => {
-                return Err(MessageRejected::NotAllowed("Parley can only submit quick reply, URL, phone and copy code buttons".into()));
+                return Err(MessageRejected::NotAllowed(
+                    "Parley can only submit quick reply, URL, phone and copy code buttons".into(),
+                ));
             }
         }
     }
@@ -944,13 +974,14 @@ mod tests {
 
     #[test]
     fn finds_placeholders() {
-        assert_eq!(placeholders_in("Hi {{1}}, {{2}} and {{1}} again"), vec![
-            Placeholder::Positional(1),
-            Placeholder::Positional(2)
-        ]);
-        assert_eq!(placeholders_in("Dear {{first_name}}, {{ not one }} {{Caps}} {{x"), vec![Placeholder::Named(
-            "first_name".into()
-        )]);
+        assert_eq!(
+            placeholders_in("Hi {{1}}, {{2}} and {{1}} again"),
+            vec![Placeholder::Positional(1), Placeholder::Positional(2)]
+        );
+        assert_eq!(
+            placeholders_in("Dear {{first_name}}, {{ not one }} {{Caps}} {{x"),
+            vec![Placeholder::Named("first_name".into())]
+        );
         assert_eq!(placeholders_in("{{{1}}}"), vec![Placeholder::Positional(1)]);
         assert!(placeholders_in("no variables").is_empty());
         assert_eq!(order_update().placeholders().len(), 3);
@@ -1028,7 +1059,10 @@ mod tests {
             vec![],
         )
         .unwrap();
-        assert_eq!(serde_json::to_value(&hello).unwrap(), json!({"name": "hello_world", "language": {"code": "en_US"}}));
+        assert_eq!(
+            serde_json::to_value(&hello).unwrap(),
+            json!({"name": "hello_world", "language": {"code": "en_US"}})
+        );
     }
 
     #[test]
@@ -1185,7 +1219,9 @@ mod tests {
         let long_text = TemplateSection::Buttons { buttons: vec![TemplateButton::QuickReply { text: "x".repeat(26) }] };
         assert!(new_template(vec![body("Hi", &[]), long_text]).is_err());
         let url = |u: &str| TemplateButton::Url { text: "Go".into(), url: u.into(), example: None };
-        let three_urls = TemplateSection::Buttons { buttons: vec![url("https://a.com"), url("https://b.com"), url("https://c.com")] };
+        let three_urls = TemplateSection::Buttons {
+            buttons: vec![url("https://a.com"), url("https://b.com"), url("https://c.com")],
+        };
         assert!(new_template(vec![body("Hi", &[]), three_urls]).is_err());
         let named = TemplateSection::Body {
             text: "Hi {{first_name}}!".into(),
@@ -1203,7 +1239,8 @@ mod tests {
     #[test]
     fn reads_created_template_and_pages() {
         let created: CreatedTemplate =
-            serde_json::from_value(json!({"id": "572279198452421", "status": "PENDING", "category": "MARKETING"})).unwrap();
+            serde_json::from_value(json!({"id": "572279198452421", "status": "PENDING", "category": "MARKETING"}))
+                .unwrap();
         assert_eq!(created.status, TemplateStatus::Pending);
         let page: TemplatePage = serde_json::from_value(json!({
             "data": [], "paging": {"cursors": {"before": "a", "after": "b"}, "next": "https://graph.facebook.com/v21.0/1/message_templates?after=b"}
