@@ -32,13 +32,14 @@ pub async fn migrate(config: &Config) -> Result<(), StartError> {
 
 /// Builds what every request shares: the pool (as the row-level-security-bound role), the mailer.
 pub async fn app_state(config: &Config) -> Result<AppState, StartError> {
-    config.secret_key()?;
+    let secrets = config.secret_key()?;
     let pool = parley::db::connect(config.connect_options()?, 20).await?;
     Ok(AppState {
         pool,
         mailer: Mailer::from_config(config.smtp_url.as_deref(), &config.mail_from)?,
         public_url: config.public_url.clone(),
         secure_cookies: config.public_url.starts_with("https://"),
+        secrets,
     })
 }
 
@@ -54,6 +55,7 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
 
 /// Serves until Ctrl-C or SIGTERM, then finishes in-flight requests.
 pub async fn serve(config: &Config, state: AppState) -> Result<(), StartError> {
+    tokio::spawn(parley::webhooks::worker::run(state.pool.clone()));
     let server_state = http::ServerState { app: state, leptos: leptos_options(config), metrics: Default::default() };
     let router = http::router(server_state, config.public_origin());
     let listener = tokio::net::TcpListener::bind(config.addr)

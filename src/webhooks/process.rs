@@ -264,7 +264,7 @@ async fn apply_status(conn: &mut PgConnection, scope: Scope, fact: &StatusFact) 
 /// Applies pending statuses whose outbound message has appeared since; returns how many.
 pub async fn retry_pending_statuses(pool: &PgPool, limit: i64) -> Result<usize> {
     let organizations: Vec<OrganizationId> =
-        sqlx::query_scalar("SELECT organization_id FROM organizations_with_resolvable_statuses($1)")
+        sqlx::query_scalar("SELECT organization_id FROM organizations_with_resolvable_statuses($1::integer)")
             .bind(limit)
             .fetch_all(pool)
             .await?;
