@@ -55,7 +55,7 @@ async fn site(options: PgConnectOptions) -> Site {
     };
     let key = channels::create(&pool, &secrets, &actor, &form).await.unwrap().channel.webhook_key;
     let state = ServerState {
-        app: AppState { pool, mailer: Mailer::DevMailbox, public_url: ORIGIN.into(), secure_cookies: false, secrets },
+        app: AppState { pool, mailer: Mailer::DevMailbox, public_url: ORIGIN.into(), secure_cookies: false, secrets, cloud: parley::cloud::CloudClient::new() },
         leptos: LeptosOptions::builder().output_name("parley").build(),
         metrics: Default::default(),
     };

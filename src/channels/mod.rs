@@ -4,9 +4,8 @@
 use crate::auth::{authorize, token};
 use crate::cloud::{CloudClient, GraphAccount};
 use crate::db;
-use crate::domain::channel::{
-    Channel, ChannelForm, ChannelName, ChannelSecret, ChannelStatus, GraphApiBaseUrl, GraphId, VerifyToken,
-};
+use crate::domain::channel::{ChannelName, ChannelSecret, ChannelStatus, GraphApiBaseUrl, GraphId, VerifyToken};
+pub use crate::domain::channel::{Channel, ChannelForm};
 use crate::domain::{Actor, ChannelId, OrganizationId, Permission};
 use crate::error::{OnField, conflict_on_unique};
 use crate::secrets::SecretKey;
@@ -267,7 +266,7 @@ pub async fn validate(pool: &PgPool, secrets: &SecretKey, cloud: &CloudClient, a
         .bind(message)
         .bind(info.as_ref().map(|i| i.display_phone_number.clone()))
         .bind(info.as_ref().map(|i| i.verified_name.clone()))
-        .bind(info.as_ref().and_then(|i| i.quality_rating.clone()))
+        .bind(info.as_ref().map(|i| i.quality_rating.as_str()))
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;

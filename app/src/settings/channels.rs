@@ -8,7 +8,7 @@ use crate::shell::RequirePermission;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use parley::domain::channel::{
-    Channel, ChannelForm, ChannelName, ChannelSecret, ChannelStatus, GraphApiBaseUrl, GraphId, VerifyToken,
+    Channel, ChannelName, ChannelSecret, ChannelStatus, GraphApiBaseUrl, GraphId, VerifyToken,
 };
 use parley::domain::{ChannelId, Permission};
 use serde::{Deserialize, Serialize};
@@ -449,7 +449,7 @@ pub async fn list_channels() -> Result<Vec<ChannelView>, AppError> {
 #[server]
 pub async fn add_channel(name: String) -> Result<AddedChannel, AppError> {
     let (state, actor) = crate::context::actor_with(Permission::SettingsChannels).await?;
-    let form = ChannelForm { name, ..ChannelForm::default() };
+    let form = parley::domain::channel::ChannelForm { name, ..Default::default() };
     let created = parley::channels::create(&state.pool, &state.secrets, &actor, &form).await?;
     Ok(AddedChannel { view: view_of(&state, created.channel), api_token: created.api_token })
 }
@@ -468,7 +468,7 @@ pub async fn save_channel(
     #[server(default)] graph_api_base_url: String,
 ) -> Result<ChannelView, AppError> {
     let (state, actor) = crate::context::actor_with(Permission::SettingsChannels).await?;
-    let form = ChannelForm { name, phone_number_id, waba_id, app_id, app_secret, access_token, verify_token, graph_api_base_url };
+    let form = parley::domain::channel::ChannelForm { name, phone_number_id, waba_id, app_id, app_secret, access_token, verify_token, graph_api_base_url };
     let saved = parley::channels::update(&state.pool, &state.secrets, &actor, channel, &form).await?;
     Ok(view_of(&state, saved))
 }
