@@ -48,6 +48,22 @@ pub async fn put_settings(State(app): State<App>, Json(patch): Json<Value>) -> R
     Ok(Json(json!(settings)))
 }
 
+#[derive(sqlx::FromRow)]
+struct DeliveryRow {
+    id: i64,
+    waba_id: String,
+    phone_number_id: String,
+    field: String,
+    body: Vec<u8>,
+    state: String,
+    attempts: i32,
+    last_url: Option<String>,
+    last_status_code: Option<i32>,
+    last_error: Option<String>,
+    created_at: chrono::DateTime<chrono::Utc>,
+    updated_at: chrono::DateTime<chrono::Utc>,
+}
+
 #[derive(Deserialize)]
 pub struct LogQuery {
     limit: Option<i64>,
@@ -56,31 +72,30 @@ pub struct LogQuery {
 /// The most recent webhook deliveries, newest first, with their bodies, for debugging receivers.
 pub async fn webhook_log(State(app): State<App>, Query(query): Query<LogQuery>) -> Result<Json<Value>, ControlError> {
     let limit = query.limit.unwrap_or(100).clamp(1, 1000);
-    let rows: Vec<(i64, String, String, String, Vec<u8>, String, i32, Option<String>, Option<i32>, Option<String>, chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)> =
-        sqlx::query_as(
-            "SELECT id, waba_id, phone_number_id, field, body, state, attempts, last_url, last_status_code,
-                    last_error, created_at, updated_at
-             FROM webhook_deliveries ORDER BY id DESC LIMIT $1",
-        )
-        .bind(limit)
-        .fetch_all(&app.pool)
-        .await?;
+    let rows: Vec<DeliveryRow> = sqlx::query_as(
+        "SELECT id, waba_id, phone_number_id, field, body, state, attempts, last_url, last_status_code,
+                last_error, created_at, updated_at
+         FROM webhook_deliveries ORDER BY id DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(&app.pool)
+    .await?;
     let deliveries: Vec<Value> = rows
         .into_iter()
-        .map(|(id, waba_id, phone_number_id, field, body, state, attempts, url, status_code, error, created_at, updated_at)| {
+        .map(|row| {
             json!({
-                "id": id,
-                "waba_id": waba_id,
-                "phone_number_id": phone_number_id,
-                "field": field,
-                "state": state,
-                "attempts": attempts,
-                "url": url,
-                "status_code": status_code,
-                "error": error,
-                "created_at": created_at,
-                "updated_at": updated_at,
-                "body": serde_json::from_slice::<Value>(&body).unwrap_or(Value::Null),
+                "id": row.id,
+                "waba_id": row.waba_id,
+                "phone_number_id": row.phone_number_id,
+                "field": row.field,
+                "state": row.state,
+                "attempts": row.attempts,
+                "url": row.last_url,
+                "status_code": row.last_status_code,
+                "error": row.last_error,
+                "created_at": row.created_at,
+                "updated_at": row.updated_at,
+                "body": serde_json::from_slice::<Value>(&row.body).unwrap_or(Value::Null),
             })
         })
         .collect();

@@ -210,18 +210,19 @@ pub struct ChatQuery {
     phone_number_id: Option<String>,
 }
 
-type ChatRow = (
-    String,
-    String,
-    String,
-    String,
-    sqlx::types::Json<Value>,
-    Option<sqlx::types::Json<Value>>,
-    Option<String>,
-    Option<sqlx::types::Json<Value>>,
-    Option<String>,
-    chrono::DateTime<chrono::Utc>,
-);
+#[derive(sqlx::FromRow)]
+struct ChatRow {
+    wamid: String,
+    phone_number_id: String,
+    direction: String,
+    message_type: String,
+    message: sqlx::types::Json<Value>,
+    rendered: Option<sqlx::types::Json<Value>>,
+    status: Option<String>,
+    errors: Option<sqlx::types::Json<Value>>,
+    profile_name: Option<String>,
+    created_at: chrono::DateTime<chrono::Utc>,
+}
 
 /// The whole chat in both directions, oldest first, with each business message's current status.
 pub async fn chat(
@@ -241,18 +242,18 @@ pub async fn chat(
     .await?;
     let messages: Vec<Value> = rows
         .into_iter()
-        .map(|(wamid, phone_number_id, direction, kind, message, rendered, status, errors, profile_name, created_at)| {
+        .map(|row| {
             json!({
-                "wamid": wamid,
-                "phone_number_id": phone_number_id,
-                "direction": direction,
-                "type": kind,
-                "message": message.0,
-                "rendered": rendered.map(|r| r.0),
-                "status": status,
-                "errors": errors.map(|e| e.0),
-                "profile_name": profile_name,
-                "timestamp": created_at,
+                "wamid": row.wamid,
+                "phone_number_id": row.phone_number_id,
+                "direction": row.direction,
+                "type": row.message_type,
+                "message": row.message.0,
+                "rendered": row.rendered.map(|r| r.0),
+                "status": row.status,
+                "errors": row.errors.map(|e| e.0),
+                "profile_name": row.profile_name,
+                "timestamp": row.created_at,
             })
         })
         .collect();

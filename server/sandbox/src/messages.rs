@@ -176,14 +176,24 @@ async fn schedule_outcome(
     Ok(())
 }
 
-type DueStatus = (i64, String, String, Option<sqlx::types::Json<Value>>, Option<sqlx::types::Json<Value>>, String, String, Option<String>);
+#[derive(sqlx::FromRow)]
+struct DueStatus {
+    id: i64,
+    wamid: String,
+    status: String,
+    errors: Option<sqlx::types::Json<Value>>,
+    pricing: Option<sqlx::types::Json<Value>>,
+    phone_number_id: String,
+    wa_id: String,
+    opaque: Option<String>,
+}
 
 /// Applies the statuses that are due and queues their webhooks, in one transaction.
 pub async fn apply_due_statuses(app: &App) -> Result<usize, sqlx::Error> {
     let mut tx = app.pool.begin().await?;
     let due: Vec<DueStatus> = sqlx::query_as(
         "SELECT s.id, s.wamid, s.status, s.errors, s.pricing, m.phone_number_id, m.wa_id,
-                m.message->>'biz_opaque_callback_data'
+                m.message->>'biz_opaque_callback_data' AS opaque
          FROM scheduled_statuses s JOIN messages m ON m.wamid = s.wamid
          WHERE s.due_at <= clock_timestamp()
          ORDER BY s.due_at, s.id LIMIT 200 FOR UPDATE OF s SKIP LOCKED",
@@ -191,7 +201,7 @@ pub async fn apply_due_statuses(app: &App) -> Result<usize, sqlx::Error> {
     .fetch_all(&mut *tx)
     .await?;
     let settings = app.settings();
-    for (id, wamid, status, errors, pricing, phone_number_id, wa_id, opaque) in &due {
+    for DueStatus { id, wamid, status, errors, pricing, phone_number_id, wa_id, opaque } in &due {
         // Monotonic like the real thing: a late "delivered" does not downgrade "read"; failed is final.
         sqlx::query(
             "UPDATE messages SET status = $2, errors = $3

@@ -77,7 +77,7 @@ impl Settings {
         if !(1..=1000).contains(&self.throughput_per_second) {
             return Err("throughput_per_second must be between 1 and 1000".into());
         }
-        if self.pair_limit.burst == 0 || !(self.pair_limit.refill_seconds > 0.0) {
+        if self.pair_limit.burst == 0 || self.pair_limit.refill_seconds <= 0.0 {
             return Err("pair_limit needs a burst of at least 1 and a positive refill_seconds".into());
         }
         if !(0.0..=1.0).contains(&self.faults.duplicate_deliveries) {

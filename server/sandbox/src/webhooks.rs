@@ -61,6 +61,7 @@ pub fn backoff(settings: &Settings, failed_attempts: u32) -> Duration {
     Duration::from_millis(retry.initial_backoff_ms.saturating_mul(factor).min(retry.max_backoff_ms.max(retry.initial_backoff_ms)))
 }
 
+#[derive(sqlx::FromRow)]
 struct Delivery {
     id: i64,
     body: Vec<u8>,
@@ -74,7 +75,7 @@ struct Delivery {
 pub async fn deliver_due(app: &App) -> Result<usize, sqlx::Error> {
     let settings = app.settings();
     let lease_seconds = settings.faults.receiver_timeout_ms as f64 / 1000.0 + 30.0;
-    let rows: Vec<(i64, Vec<u8>, i32, Option<String>, String)> = sqlx::query_as(
+    let due: Vec<Delivery> = sqlx::query_as(
         "WITH due AS (
              SELECT id FROM webhook_deliveries
              WHERE state = 'pending' AND next_attempt_at <= now()
@@ -83,15 +84,14 @@ pub async fn deliver_due(app: &App) -> Result<usize, sqlx::Error> {
          FROM due, businesses b LEFT JOIN subscriptions s ON s.waba_id = b.waba_id
          WHERE d.id = due.id AND b.phone_number_id = d.phone_number_id
          RETURNING d.id, d.body, d.attempts,
-                   CASE WHEN s.waba_id IS NULL THEN NULL ELSE coalesce(s.callback_url, b.callback_url) END,
+                   CASE WHEN s.waba_id IS NULL THEN NULL ELSE coalesce(s.callback_url, b.callback_url) END AS url,
                    b.app_secret",
     )
     .bind(lease_seconds)
     .fetch_all(&app.pool)
     .await?;
-    let count = rows.len();
-    for (id, body, attempts, url, app_secret) in rows {
-        let delivery = Delivery { id, body, attempts, url, app_secret };
+    let count = due.len();
+    for delivery in due {
         let app = app.clone();
         let settings = settings.clone();
         tokio::spawn(async move {

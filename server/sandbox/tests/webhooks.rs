@@ -154,6 +154,21 @@ async fn deliveries_are_retried_after_a_receiver_error(_pool: PgPoolOptions, opt
 }
 
 #[sqlx::test(migrations = false)]
+async fn a_receiver_that_answers_too_late_gets_the_body_again(_pool: PgPoolOptions, options: PgConnectOptions) {
+    let h = Harness::start(options).await;
+    h.config(json!({"faults": {"receiver_timeout_ms": 200}})).await;
+    h.receiver.answer_slowly(&[1000]);
+    h.customer_says("4915112345678", json!({"type": "text", "text": {"body": "hi"}})).await;
+    h.receiver.wait_until("the retry", |r| r.hits().len() == 2).await;
+    let hits = h.receiver.hits();
+    assert_eq!(hits[0].raw, hits[1].raw);
+    let log: Value = h.http.get(format!("{}/sandbox/webhooks", h.base)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(log["deliveries"][0]["attempts"], 2);
+    assert_eq!(log["deliveries"][0]["state"], "delivered");
+    h.sandbox.shutdown().await;
+}
+
+#[sqlx::test(migrations = false)]
 async fn templates_are_reviewed_and_sent_with_their_parameters(_pool: PgPoolOptions, options: PgConnectOptions) {
     let h = Harness::start(options).await;
     let templates = format!("{WABA}/message_templates");
@@ -182,7 +197,7 @@ async fn templates_are_reviewed_and_sent_with_their_parameters(_pool: PgPoolOpti
         .wait_until("two reviews", |r| r.changes("message_template_status_update").len() == 2)
         .await;
     let reviews = h.receiver.changes("message_template_status_update");
-    let review = |id: &str| reviews.iter().find(|r| r["message_template_id"].to_string() == id).unwrap().clone();
+    let review = |id: &str| reviews.iter().find(|r| r["message_template_id"] == id.parse::<i64>().unwrap()).unwrap().clone();
     assert_eq!(review(&good_id)["event"], "APPROVED");
     assert_eq!(review(&good_id)["message_template_name"], "order_ready");
     assert_eq!(review(&good_id)["message_template_language"], "en_US");

@@ -34,11 +34,17 @@ pub struct Receiver {
     hits: Arc<Mutex<Vec<Hit>>>,
     /// Status codes to answer the next POSTs with; 200 once empty.
     answers: Arc<Mutex<VecDeque<u16>>>,
+    /// How long to take before answering the next POSTs, in milliseconds.
+    delays: Arc<Mutex<VecDeque<u64>>>,
 }
 
 impl Receiver {
     pub fn answer_next_with(&self, codes: &[u16]) {
         self.answers.lock().unwrap().extend(codes);
+    }
+
+    pub fn answer_slowly(&self, delays_ms: &[u64]) {
+        self.delays.lock().unwrap().extend(delays_ms);
     }
 
     pub fn hits(&self) -> Vec<Hit> {
@@ -100,6 +106,8 @@ async fn receive(State(receiver): State<Receiver>, headers: HeaderMap, raw: Byte
     let body: Value = serde_json::from_slice(&raw).unwrap();
     receiver.hits.lock().unwrap().push(Hit { raw, body });
     let code = receiver.answers.lock().unwrap().pop_front().unwrap_or(200);
+    let delay = receiver.delays.lock().unwrap().pop_front().unwrap_or(0);
+    tokio::time::sleep(Duration::from_millis(delay)).await;
     StatusCode::from_u16(code).unwrap()
 }
 
