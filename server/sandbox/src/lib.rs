@@ -17,6 +17,7 @@ mod pages;
 mod send;
 mod settings;
 mod templates;
+mod wa_id;
 mod webhooks;
 mod worker;
 
