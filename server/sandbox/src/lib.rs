@@ -99,6 +99,11 @@ pub struct RunningSandbox {
 }
 
 impl RunningSandbox {
+    /// Where the pages and the control API (`/sandbox/...`) are, e.g. `http://127.0.0.1:3010`.
+    pub fn base_url(&self) -> String {
+        self.public_url.clone()
+    }
+
     pub fn graph_base_url(&self) -> String {
         format!("{}/{GRAPH_VERSION}", self.public_url)
     }
