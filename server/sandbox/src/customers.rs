@@ -3,7 +3,7 @@
 
 use crate::business::Business;
 use crate::control::ControlError;
-use crate::media::{self, NewMedia};
+use crate::media::{self, MediaSource};
 use crate::send::MEDIA_TYPES;
 use crate::wa_id::WaId;
 use crate::{App, ids, webhooks};
@@ -72,7 +72,7 @@ pub struct InboundInput {
 /// as bytes (or the built-in sample image) is stored first so the business can download it.
 enum InboundPlan {
     Ready(Map<String, Value>),
-    WithMedia { message: Map<String, Value>, kind: String, media: NewMedia },
+    WithMedia { message: Map<String, Value>, kind: String, media: MediaSource },
 }
 
 fn plan_inbound(message: &Value) -> Result<InboundPlan, ControlError> {
@@ -115,14 +115,7 @@ fn plan_inbound(message: &Value) -> Result<InboundPlan, ControlError> {
             if let Some(context) = object.get("context") {
                 message.insert("context".into(), context.clone());
             }
-            return Ok(match media {
-                Some(media) => InboundPlan::WithMedia { message, kind: kind.to_owned(), media },
-                None => {
-                    let id = content.get("id").cloned().unwrap_or_default();
-                    message[kind] = json!({"id": id});
-                    InboundPlan::Ready(message)
-                }
-            });
+            return Ok(InboundPlan::WithMedia { message, kind: kind.to_owned(), media });
         }
         other => {
             return Err(ControlError::bad_request(format!(
@@ -152,7 +145,12 @@ pub async fn send_inbound(
     let mut message = match plan {
         InboundPlan::Ready(message) => message,
         InboundPlan::WithMedia { mut message, kind, media } => {
-            let described = media::store(&mut tx, &business.phone_number_id, &media).await?;
+            let described = match media {
+                MediaSource::New(media) => media::store(&mut tx, &business.phone_number_id, &media).await?,
+                MediaSource::Existing(id) => media::describe_stored(&mut tx, &business.phone_number_id, &id)
+                    .await?
+                    .ok_or_else(|| ControlError::bad_request(format!("this business number has no media {id}")))?,
+            };
             if let (Some(Value::Object(target)), Value::Object(source)) = (message.get_mut(&kind), described) {
                 target.extend(source);
             }

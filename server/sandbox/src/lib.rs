@@ -116,16 +116,19 @@ impl RunningSandbox {
 
     /// Runs until ctrl-c (then shuts down cleanly) or until the server fails.
     pub async fn wait(mut self) {
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
+        let server_ended = tokio::select! {
+            _ = tokio::signal::ctrl_c() => false,
             result = &mut self.server => {
                 if let Ok(Err(error)) = result {
                     tracing::error!(%error, "sandbox server stopped");
                 }
+                true
             }
-        }
+        };
         let _ = self.stop.send(true);
-        let _ = self.server.await;
+        if !server_ended {
+            let _ = self.server.await;
+        }
         let _ = self.worker.await;
     }
 }
