@@ -82,6 +82,17 @@ fn plan_inbound(message: &Value) -> Result<InboundPlan, ControlError> {
         .and_then(Value::as_str)
         .ok_or_else(|| ControlError::bad_request("message.type is required"))?
         .to_owned();
+    if kind == "unsupported" {
+        // What Meta sends for message kinds the Cloud API cannot deliver (polls, some stickers...).
+        let mut message: Map<String, Value> = Map::new();
+        message.insert("type".into(), json!("unsupported"));
+        message.insert(
+            "errors".into(),
+            json!([{"code": 131051, "title": "Message type unknown", "message": "Message type unknown",
+                    "error_data": {"details": "Message type is currently not supported."}}]),
+        );
+        return Ok(InboundPlan::Ready(message));
+    }
     let content = object.get(&kind).ok_or_else(|| ControlError::bad_request(format!("message.{kind} is required")))?;
     let has = |key: &str| content.get(key).and_then(Value::as_str).is_some_and(|s| !s.is_empty());
     let mut message: Map<String, Value> = Map::new();
@@ -270,5 +281,7 @@ mod tests {
         assert!(plan_inbound(&json!({"type": "interactive", "interactive": {"type": "nfm_reply"}})).is_err());
         assert!(matches!(plan_inbound(&json!({"type": "image", "image": {}})), Ok(InboundPlan::WithMedia { .. })));
         assert!(plan_inbound(&json!({"type": "telepathy", "telepathy": {}})).is_err());
+        let Ok(InboundPlan::Ready(unsupported)) = plan_inbound(&json!({"type": "unsupported"})) else { panic!() };
+        assert_eq!(unsupported["errors"][0]["code"], 131051);
     }
 }
