@@ -396,6 +396,15 @@ mod tests {
     }
 
     #[test]
+    fn call_to_action_url_buttons() {
+        let cta = |text: &str| json!({"type": "cta_url", "body": {"text": "See"}, "action": {"name": "cta_url",
+            "parameters": {"display_text": text, "url": "https://example.com"}}});
+        assert!(send("interactive", cta("Open")).is_ok());
+        assert_eq!(code(send("interactive", cta(&"x".repeat(21)))), 131009);
+        assert_eq!(code(send("interactive", json!({"type": "product_carousel", "action": {}}))), 131009);
+    }
+
+    #[test]
     fn mark_as_read_is_recognized() {
         let body = json!({"messaging_product": "whatsapp", "status": "read", "message_id": "wamid.1"});
         assert_eq!(mark_as_read(&body).unwrap().unwrap(), "wamid.1");
