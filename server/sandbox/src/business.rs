@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use sqlx::PgPool;
+use sqlx::{PgExecutor, PgPool};
 
 #[derive(Debug, Clone, sqlx::FromRow, Serialize)]
 pub struct Business {
@@ -29,18 +29,18 @@ const COLUMNS: &str =
     "phone_number_id, waba_id, app_id, app_secret, access_token, display_phone_number, verified_name, callback_url";
 
 impl Business {
-    pub async fn find(pool: &PgPool, phone_number_id: &str) -> Result<Option<Business>, sqlx::Error> {
+    pub async fn find(db: impl PgExecutor<'_>, phone_number_id: &str) -> Result<Option<Business>, sqlx::Error> {
         sqlx::query_as(&format!("SELECT {COLUMNS} FROM businesses WHERE phone_number_id = $1"))
             .bind(phone_number_id)
-            .fetch_optional(pool)
+            .fetch_optional(db)
             .await
     }
 
     /// One number of the WABA, whose app secret signs the WABA-level webhooks (template reviews).
-    pub async fn of_waba(pool: &PgPool, waba_id: &str) -> Result<Option<Business>, sqlx::Error> {
+    pub async fn of_waba(db: impl PgExecutor<'_>, waba_id: &str) -> Result<Option<Business>, sqlx::Error> {
         sqlx::query_as(&format!("SELECT {COLUMNS} FROM businesses WHERE waba_id = $1 ORDER BY phone_number_id LIMIT 1"))
             .bind(waba_id)
-            .fetch_optional(pool)
+            .fetch_optional(db)
             .await
     }
 

@@ -3,8 +3,9 @@
 
 use crate::business::Business;
 use crate::control::ControlError;
-use crate::media::{self, NewMedia};
-use crate::send::{MEDIA_TYPES, wa_id_of};
+use crate::media::{self, MediaSource};
+use crate::send::MEDIA_TYPES;
+use crate::wa_id::WaId;
 use crate::{App, ids, webhooks};
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -12,33 +13,28 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use sqlx::PgConnection;
 
-/// Numbers ending in 0000 are not on WhatsApp unless a test says otherwise.
-pub fn on_whatsapp_by_default(wa_id: &str) -> bool {
-    !wa_id.ends_with("0000")
-}
-
-pub async fn on_whatsapp(conn: &mut PgConnection, wa_id: &str) -> Result<bool, sqlx::Error> {
+pub async fn on_whatsapp(conn: &mut PgConnection, wa_id: &WaId) -> Result<bool, sqlx::Error> {
     let explicit: Option<bool> = sqlx::query_scalar("SELECT on_whatsapp FROM customers WHERE wa_id = $1")
-        .bind(wa_id)
+        .bind(wa_id.as_str())
         .fetch_optional(conn)
         .await?;
-    Ok(explicit.unwrap_or_else(|| on_whatsapp_by_default(wa_id)))
+    Ok(explicit.unwrap_or_else(|| wa_id.on_whatsapp_by_default()))
 }
 
 /// The customer service window: open for 24 hours after the customer's last message.
-pub async fn window_open(conn: &mut PgConnection, phone_number_id: &str, wa_id: &str) -> Result<bool, sqlx::Error> {
+pub async fn window_open(conn: &mut PgConnection, phone_number_id: &str, wa_id: &WaId) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM messages WHERE phone_number_id = $1 AND wa_id = $2 AND direction = 'inbound'
                         AND created_at > now() - interval '24 hours')",
     )
     .bind(phone_number_id)
-    .bind(wa_id)
+    .bind(wa_id.as_str())
     .fetch_one(conn)
     .await
 }
 
-fn parse_wa_id(wa_id: &str) -> Result<String, ControlError> {
-    wa_id_of(wa_id).ok_or_else(|| ControlError::bad_request(format!("{wa_id} is not a phone number (7 to 15 digits)")))
+fn parse_wa_id(wa_id: &str) -> Result<WaId, ControlError> {
+    WaId::parse(wa_id).ok_or_else(|| ControlError::bad_request(format!("{wa_id} is not a phone number (7 to 15 digits)")))
 }
 
 #[derive(Deserialize)]
@@ -57,7 +53,7 @@ pub async fn set_reachability(
         "INSERT INTO customers (wa_id, on_whatsapp) VALUES ($1, $2)
          ON CONFLICT (wa_id) DO UPDATE SET on_whatsapp = EXCLUDED.on_whatsapp",
     )
-    .bind(&wa_id)
+    .bind(wa_id.as_str())
     .bind(input.on_whatsapp)
     .execute(&app.pool)
     .await?;
@@ -76,7 +72,7 @@ pub struct InboundInput {
 /// as bytes (or the built-in sample image) is stored first so the business can download it.
 enum InboundPlan {
     Ready(Map<String, Value>),
-    WithMedia { message: Map<String, Value>, kind: String, media: NewMedia },
+    WithMedia { message: Map<String, Value>, kind: String, media: MediaSource },
 }
 
 fn plan_inbound(message: &Value) -> Result<InboundPlan, ControlError> {
@@ -86,6 +82,17 @@ fn plan_inbound(message: &Value) -> Result<InboundPlan, ControlError> {
         .and_then(Value::as_str)
         .ok_or_else(|| ControlError::bad_request("message.type is required"))?
         .to_owned();
+    if kind == "unsupported" {
+        // What Meta sends for message kinds the Cloud API cannot deliver (polls, some stickers...).
+        let mut message: Map<String, Value> = Map::new();
+        message.insert("type".into(), json!("unsupported"));
+        message.insert(
+            "errors".into(),
+            json!([{"code": 131051, "title": "Message type unknown", "message": "Message type unknown",
+                    "error_data": {"details": "Message type is currently not supported."}}]),
+        );
+        return Ok(InboundPlan::Ready(message));
+    }
     let content = object.get(&kind).ok_or_else(|| ControlError::bad_request(format!("message.{kind} is required")))?;
     let has = |key: &str| content.get(key).and_then(Value::as_str).is_some_and(|s| !s.is_empty());
     let mut message: Map<String, Value> = Map::new();
@@ -119,14 +126,7 @@ fn plan_inbound(message: &Value) -> Result<InboundPlan, ControlError> {
             if let Some(context) = object.get("context") {
                 message.insert("context".into(), context.clone());
             }
-            return Ok(match media {
-                Some(media) => InboundPlan::WithMedia { message, kind: kind.to_owned(), media },
-                None => {
-                    let id = content.get("id").cloned().unwrap_or_default();
-                    message[kind] = json!({"id": id});
-                    InboundPlan::Ready(message)
-                }
-            });
+            return Ok(InboundPlan::WithMedia { message, kind: kind.to_owned(), media });
         }
         other => {
             return Err(ControlError::bad_request(format!(
@@ -156,7 +156,12 @@ pub async fn send_inbound(
     let mut message = match plan {
         InboundPlan::Ready(message) => message,
         InboundPlan::WithMedia { mut message, kind, media } => {
-            let described = media::store(&mut tx, &business.phone_number_id, &media).await?;
+            let described = match media {
+                MediaSource::New(media) => media::store(&mut tx, &business.phone_number_id, &media).await?,
+                MediaSource::Existing(id) => media::describe_stored(&mut tx, &business.phone_number_id, &id)
+                    .await?
+                    .ok_or_else(|| ControlError::bad_request(format!("this business number has no media {id}")))?,
+            };
             if let (Some(Value::Object(target)), Value::Object(source)) = (message.get_mut(&kind), described) {
                 target.extend(source);
             }
@@ -173,14 +178,14 @@ pub async fn send_inbound(
     let previous_name: Option<String> = sqlx::query_scalar(
         "SELECT profile_name FROM messages WHERE wa_id = $1 AND profile_name IS NOT NULL ORDER BY created_at DESC LIMIT 1",
     )
-    .bind(&wa_id)
+    .bind(wa_id.as_str())
     .fetch_optional(&mut *tx)
     .await?;
     let profile_name = input
         .profile_name
         .filter(|name| !name.trim().is_empty())
         .or(previous_name)
-        .unwrap_or_else(|| format!("Customer {}", &wa_id[wa_id.len().saturating_sub(4)..]));
+        .unwrap_or_else(|| format!("Customer {}", wa_id.last_digits()));
     let kind = message.get("type").and_then(Value::as_str).unwrap_or_default().to_owned();
     let message = Value::Object(message);
     sqlx::query(
@@ -189,7 +194,7 @@ pub async fn send_inbound(
     )
     .bind(&wamid)
     .bind(&business.phone_number_id)
-    .bind(&wa_id)
+    .bind(wa_id.as_str())
     .bind(&kind)
     .bind(sqlx::types::Json(&message))
     .bind(&profile_name)
@@ -236,7 +241,7 @@ pub async fn chat(
          FROM messages WHERE wa_id = $1 AND ($2::text IS NULL OR phone_number_id = $2)
          ORDER BY created_at, wamid",
     )
-    .bind(&wa_id)
+    .bind(wa_id.as_str())
     .bind(&query.phone_number_id)
     .fetch_all(&app.pool)
     .await?;
@@ -267,12 +272,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn numbers_ending_in_0000_are_not_on_whatsapp() {
-        assert!(!on_whatsapp_by_default("4915100000000"));
-        assert!(on_whatsapp_by_default("4915112345678"));
-    }
-
-    #[test]
     fn inbound_messages_are_checked() {
         assert!(plan_inbound(&json!({"type": "text", "text": {"body": "hi"}})).is_ok());
         assert!(plan_inbound(&json!({"type": "text", "text": {}})).is_err());
@@ -282,5 +281,7 @@ mod tests {
         assert!(plan_inbound(&json!({"type": "interactive", "interactive": {"type": "nfm_reply"}})).is_err());
         assert!(matches!(plan_inbound(&json!({"type": "image", "image": {}})), Ok(InboundPlan::WithMedia { .. })));
         assert!(plan_inbound(&json!({"type": "telepathy", "telepathy": {}})).is_err());
+        let Ok(InboundPlan::Ready(unsupported)) = plan_inbound(&json!({"type": "unsupported"})) else { panic!() };
+        assert_eq!(unsupported["errors"][0]["code"], 131051);
     }
 }

@@ -120,10 +120,7 @@ impl GraphError {
     }
 
     pub fn internal() -> Self {
-        GraphError {
-            kind: "OAuthException",
-            ..Self::new(StatusCode::INTERNAL_SERVER_ERROR, 1, "An unknown error occurred")
-        }
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, 1, "An unknown error occurred")
     }
 
     pub fn body(&self) -> Value {

@@ -17,6 +17,7 @@ mod pages;
 mod send;
 mod settings;
 mod templates;
+mod wa_id;
 mod webhooks;
 mod worker;
 
@@ -98,6 +99,11 @@ pub struct RunningSandbox {
 }
 
 impl RunningSandbox {
+    /// Where the pages and the control API (`/sandbox/...`) are, e.g. `http://127.0.0.1:3010`.
+    pub fn base_url(&self) -> String {
+        self.public_url.clone()
+    }
+
     pub fn graph_base_url(&self) -> String {
         format!("{}/{GRAPH_VERSION}", self.public_url)
     }
@@ -110,16 +116,19 @@ impl RunningSandbox {
 
     /// Runs until ctrl-c (then shuts down cleanly) or until the server fails.
     pub async fn wait(mut self) {
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
+        let server_ended = tokio::select! {
+            _ = tokio::signal::ctrl_c() => false,
             result = &mut self.server => {
                 if let Ok(Err(error)) = result {
                     tracing::error!(%error, "sandbox server stopped");
                 }
+                true
             }
-        }
+        };
         let _ = self.stop.send(true);
-        let _ = self.server.await;
+        if !server_ended {
+            let _ = self.server.await;
+        }
         let _ = self.worker.await;
     }
 }

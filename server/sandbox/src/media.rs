@@ -55,21 +55,29 @@ impl NewMedia {
     }
 }
 
-/// Media a simulated customer sends: an existing media `id` (nothing to store), bytes as
-/// `bytes_base64` + `mime_type`, or for images nothing at all (the built-in sample picture).
-pub fn inbound_media(kind: &str, content: &Value) -> Result<Option<NewMedia>, String> {
-    if content.get("id").and_then(Value::as_str).is_some() {
-        return Ok(None);
+/// Where a simulated customer's media comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MediaSource {
+    /// Media already stored for this business number.
+    Existing(String),
+    New(NewMedia),
+}
+
+/// Media a simulated customer sends: an existing media `id`, bytes as `bytes_base64` +
+/// `mime_type`, or for images nothing at all (the built-in sample picture).
+pub fn inbound_media(kind: &str, content: &Value) -> Result<MediaSource, String> {
+    if let Some(id) = content.get("id").and_then(Value::as_str) {
+        return Ok(MediaSource::Existing(id.to_owned()));
     }
     if let Some(encoded) = content.get("bytes_base64").and_then(Value::as_str) {
         let mime_type = content
             .get("mime_type")
             .and_then(Value::as_str)
             .ok_or_else(|| format!("{kind}.mime_type is required with bytes_base64"))?;
-        return NewMedia::parse(mime_type, decode_base64(encoded)?).map(Some);
+        return NewMedia::parse(mime_type, decode_base64(encoded)?).map(MediaSource::New);
     }
     if kind == "image" {
-        return Ok(Some(NewMedia { mime_type: "image/png".into(), bytes: SAMPLE_IMAGE.to_vec() }));
+        return Ok(MediaSource::New(NewMedia { mime_type: "image/png".into(), bytes: SAMPLE_IMAGE.to_vec() }));
     }
     Err(format!("{kind} needs an id or bytes_base64 + mime_type"))
 }
@@ -113,6 +121,21 @@ pub async fn store(tx: &mut PgConnection, phone_number_id: &str, media: &NewMedi
     .execute(&mut *tx)
     .await?;
     Ok(json!({"id": id, "mime_type": media.mime_type, "sha256": sha256}))
+}
+
+/// How a webhook describes media this business number already has, if it has it.
+pub async fn describe_stored(
+    tx: &mut PgConnection,
+    phone_number_id: &str,
+    id: &str,
+) -> Result<Option<Value>, sqlx::Error> {
+    let row: Option<(String, String)> =
+        sqlx::query_as("SELECT mime_type, sha256 FROM media WHERE id = $1 AND phone_number_id = $2")
+            .bind(id)
+            .bind(phone_number_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    Ok(row.map(|(mime_type, sha256)| json!({"id": id, "mime_type": mime_type, "sha256": sha256})))
 }
 
 pub async fn upload(
@@ -270,10 +293,10 @@ mod tests {
 
     #[test]
     fn inbound_image_without_bytes_is_the_sample() {
-        let media = inbound_media("image", &json!({})).unwrap().unwrap();
+        let MediaSource::New(media) = inbound_media("image", &json!({})).unwrap() else { panic!("expected the sample") };
         assert_eq!(media.mime_type, "image/png");
         assert!(media.bytes.starts_with(b"\x89PNG"));
-        assert!(inbound_media("image", &json!({"id": "123"})).unwrap().is_none());
+        assert_eq!(inbound_media("image", &json!({"id": "123"})).unwrap(), MediaSource::Existing("123".into()));
         assert!(inbound_media("audio", &json!({})).is_err());
     }
 }

@@ -39,7 +39,7 @@ pub async fn send(
         _ => None,
     };
     let settings = app.settings();
-    app.limiter.admit(&business.phone_number_id, &message.wa_id, &settings, Instant::now())?;
+    app.limiter.admit(&business.phone_number_id, message.wa_id.as_str(), &settings, Instant::now())?;
 
     let wamid = ids::wamid();
     let mut tx = app.pool.begin().await?;
@@ -49,7 +49,7 @@ pub async fn send(
     )
     .bind(&wamid)
     .bind(&business.phone_number_id)
-    .bind(&message.wa_id)
+    .bind(message.wa_id.as_str())
     .bind(&message.kind)
     .bind(sqlx::types::Json(&body))
     .bind(rendered.map(sqlx::types::Json))
@@ -215,7 +215,7 @@ pub async fn apply_due_statuses(app: &App) -> Result<usize, sqlx::Error> {
         .execute(&mut *tx)
         .await?;
         sqlx::query("DELETE FROM scheduled_statuses WHERE id = $1").bind(id).execute(&mut *tx).await?;
-        let Some(business) = Business::find(&app.pool, phone_number_id).await? else { continue };
+        let Some(business) = Business::find(&mut *tx, phone_number_id).await? else { continue };
         let mut entry = json!({
             "id": wamid,
             "status": status,

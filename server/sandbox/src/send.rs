@@ -2,6 +2,7 @@
 //! synchronously. Pure: template lookups happen in the handler.
 
 use crate::graph_error::GraphError;
+use crate::wa_id::WaId;
 use serde_json::{Map, Value};
 
 pub const MEDIA_TYPES: [&str; 5] = ["image", "video", "audio", "document", "sticker"];
@@ -11,7 +12,7 @@ pub const MEDIA_TYPES: [&str; 5] = ["image", "video", "audio", "document", "stic
 pub struct OutboundMessage {
     /// `to` as the client wrote it, echoed in `contacts[].input`.
     pub input: String,
-    pub wa_id: String,
+    pub wa_id: WaId,
     pub kind: String,
     pub template: Option<TemplateCall>,
 }
@@ -50,7 +51,7 @@ pub fn validate(body: &Value) -> Result<OutboundMessage, GraphError> {
         .get("to")
         .and_then(Value::as_str)
         .ok_or_else(|| GraphError::invalid_parameter("The parameter to is required."))?;
-    let wa_id = wa_id_of(input).ok_or_else(|| GraphError::parameter_not_valid(format!("to ({input}) is not a valid phone number")))?;
+    let wa_id = WaId::parse(input).ok_or_else(|| GraphError::parameter_not_valid(format!("to ({input}) is not a valid phone number")))?;
     let kind = body.get("type").and_then(Value::as_str).unwrap_or("text");
     if let Some(context) = body.get("context") {
         optional_text(context, "message_id", "context", 1, 256)?
@@ -83,15 +84,6 @@ pub fn validate(body: &Value) -> Result<OutboundMessage, GraphError> {
         other => return Err(GraphError::unsupported_type(format!("Message type {other} is not supported"))),
     }
     Ok(OutboundMessage { input: input.to_owned(), wa_id, kind: kind.to_owned(), template })
-}
-
-/// WhatsApp ids are the number's digits; `+`, spaces, dashes and parentheses are tolerated.
-pub fn wa_id_of(input: &str) -> Option<String> {
-    if !input.chars().all(|c| c.is_ascii_digit() || "+ -()".contains(c)) {
-        return None;
-    }
-    let digits: String = input.chars().filter(char::is_ascii_digit).collect();
-    (7..=15).contains(&digits.len()).then_some(digits)
 }
 
 fn as_object<'a>(value: &'a Value, path: &str) -> Result<&'a Map<String, Value>, GraphError> {
@@ -340,7 +332,7 @@ mod tests {
     #[test]
     fn accepts_text_and_normalizes_the_recipient() {
         let message = send("text", json!({"body": "hi"})).unwrap();
-        assert_eq!(message.wa_id, "491512345678");
+        assert_eq!(message.wa_id.as_str(), "491512345678");
         assert_eq!(message.input, "+49 151 2345678");
     }
 
@@ -401,6 +393,15 @@ mod tests {
         let template = send("template", json!({"name": "hello", "language": {"code": "en_US"}})).unwrap();
         assert_eq!(template.template.unwrap().language, "en_US");
         assert_eq!(code(send("template", json!({"name": "hello"}))), 131008);
+    }
+
+    #[test]
+    fn call_to_action_url_buttons() {
+        let cta = |text: &str| json!({"type": "cta_url", "body": {"text": "See"}, "action": {"name": "cta_url",
+            "parameters": {"display_text": text, "url": "https://example.com"}}});
+        assert!(send("interactive", cta("Open")).is_ok());
+        assert_eq!(code(send("interactive", cta(&"x".repeat(21)))), 131009);
+        assert_eq!(code(send("interactive", json!({"type": "product_carousel", "action": {}}))), 131009);
     }
 
     #[test]

@@ -456,7 +456,7 @@ pub async fn list(
     let mut rows: Vec<StoredTemplate> = sqlx::query_as(&format!(
         "SELECT {TEMPLATE_COLUMNS} FROM templates
          WHERE waba_id = $1 AND id::bigint > $2
-           AND ($3::text IS NULL OR name LIKE '%' || $3 || '%')
+           AND ($3::text IS NULL OR strpos(name, $3) > 0)
            AND ($4::text IS NULL OR status = upper($4))
          ORDER BY id::bigint LIMIT $5"
     ))
@@ -557,7 +557,7 @@ async fn set_status_in(
     .fetch_optional(&mut *tx)
     .await?;
     let Some((waba_id, name, language)) = row else { return Ok(false) };
-    if let Some(business) = Business::of_waba(&app.pool, &waba_id).await? {
+    if let Some(business) = Business::of_waba(&mut *tx, &waba_id).await? {
         let value = json!({
             "event": status,
             "message_template_id": id.parse::<i64>().map(Value::from).unwrap_or_else(|_| json!(id)),

@@ -176,6 +176,23 @@ async fn subscription_requires_the_receiver_to_echo_the_challenge(_pool: PgPoolO
 }
 
 #[sqlx::test(migrations = false)]
+async fn pages_are_served_self_contained(_pool: PgPoolOptions, options: PgConnectOptions) {
+    let h = Harness::start(options).await;
+    assert_eq!(h.sandbox.base_url(), h.base);
+    for (path, ids) in [("/", vec!["graph-base-url", "businesses"]), ("/simulator", vec!["business", "customer", "profile-name", "composer", "send"])] {
+        let response = h.http.get(format!("{}{path}", h.base)).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        let html = response.text().await.unwrap();
+        for id in ids {
+            assert!(html.contains(&format!("id=\"{id}\"")), "{path} lacks #{id}");
+        }
+        assert!(!html.contains("src=\"http") && !html.contains("href=\"http"), "{path} must not load external resources");
+    }
+    h.sandbox.shutdown().await;
+}
+
+#[sqlx::test(migrations = false)]
 async fn state_survives_a_restart_and_stays_out_of_public(pool: PgPoolOptions, options: PgConnectOptions) {
     let h = Harness::start(options.clone()).await;
     h.config(json!({"throughput_per_second": 123})).await;

@@ -50,9 +50,24 @@ async fn customer_message_arrives_signed_and_ascii_escaped(_pool: PgPoolOptions,
     let image = messages.iter().find(|m| m["type"] == "image").unwrap();
     assert_eq!(image["image"]["mime_type"], "image/png");
     assert_eq!(image["image"]["caption"], "look");
-    let (status, info) = h.graph_get(image["image"]["id"].as_str().unwrap(), Some(TOKEN)).await;
+    let image_id = image["image"]["id"].as_str().unwrap().to_owned();
+    let (status, info) = h.graph_get(&image_id, Some(TOKEN)).await;
     assert_eq!(status, 200);
     assert_eq!(info["sha256"], image["image"]["sha256"]);
+
+    // Media by the id of stored media, and as bytes.
+    h.customer_says(customer, json!({"type": "image", "image": {"id": image_id, "caption": "again"}})).await;
+    h.customer_says(customer, json!({"type": "document",
+        "document": {"bytes_base64": "aGVsbG8=", "mime_type": "text/plain", "filename": "hello.txt"}})).await;
+    h.receiver.wait_until("five messages", |r| r.messages().len() == 5).await;
+    let messages = h.receiver.messages();
+    let again = messages.iter().find(|m| m["image"]["caption"] == "again").unwrap();
+    assert_eq!(again["image"]["id"], image_id.as_str());
+    assert_eq!(again["image"]["mime_type"], "image/png");
+    let document = &messages.iter().find(|m| m["type"] == "document").unwrap()["document"];
+    assert_eq!(document["filename"], "hello.txt");
+    let url = h.graph_get(document["id"].as_str().unwrap(), Some(TOKEN)).await.1["url"].as_str().unwrap().to_owned();
+    assert_eq!(h.http.get(url).bearer_auth(TOKEN).send().await.unwrap().text().await.unwrap(), "hello");
     h.sandbox.shutdown().await;
 }
 
