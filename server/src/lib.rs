@@ -55,7 +55,7 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
 
 /// Serves until Ctrl-C or SIGTERM, then finishes in-flight requests.
 pub async fn serve(config: &Config, state: AppState) -> Result<(), StartError> {
-    tokio::spawn(parley::webhooks::worker::run(state.pool.clone()));
+    tokio::spawn(parley::webhooks::worker::run(state.pool.clone(), parley::webhooks::worker::POLL));
     let server_state = http::ServerState { app: state, leptos: leptos_options(config), metrics: Default::default() };
     let router = http::router(server_state, config.public_origin());
     let listener = tokio::net::TcpListener::bind(config.addr)
