@@ -28,6 +28,10 @@ pub(crate) async fn process(pool: &PgPool, event: &ClaimedEvent) -> Result<()> {
         Notification::deserialize(&event.payload).map_err(|e| Error::invalid("payload", format!("unreadable notification: {e}")))?;
     let scope = Scope { organization: event.organization, channel: event.channel };
     let mut tx = db::scoped(pool, Some(scope.organization), None).await?;
+    // Everything written here is derived from the delivery, which was committed durably before
+    // Meta got its 200. Should a crash lose this commit, it loses processed_at with it and the
+    // delivery is processed again (idempotently), so the commit need not wait for the disk.
+    sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
     // Locks the row: should its lease have expired while this worker was slow, the next worker
     // waits here and then finds it processed, instead of processing it a second time.
     let due: Option<i64> =
