@@ -542,3 +542,27 @@ async fn the_running_worker_wakes_on_each_ingest_commit(_: PgPoolOptions, option
     assert_eq!(processed, 1, "processed within 5 s of its commit");
     assert_eq!(w.count("SELECT count(*) FROM messages").await, 1);
 }
+
+#[sqlx::test(migrations = false)]
+async fn a_delivery_postgres_refuses_does_not_fail_the_commit_it_shares(_: PgPoolOptions, options: PgConnectOptions) {
+    let w = world(options).await;
+    // Valid JSON that jsonb cannot hold: stored by nobody, but only its own sender hears so.
+    let poison = br#"{"object":"whatsapp_business_account","entry":[],"x":"\u0000"}"#.to_vec();
+    let good = webhook_fixture("message_text");
+    let mut deliveries = tokio::task::JoinSet::new();
+    for i in 0..30 {
+        let receiver = w.receiver.clone();
+        let key = w.channel.key.clone();
+        let body = if i == 15 { poison.clone() } else { good.clone() };
+        deliveries.spawn(async move { (i, deliver_to(&receiver, &key, APP_SECRET, &body).await) });
+    }
+    while let Some(result) = deliveries.join_next().await {
+        let (i, outcome) = result.unwrap();
+        if i == 15 {
+            assert!(matches!(outcome, Err(Refusal::Unavailable(_))), "{outcome:?}");
+        } else {
+            outcome.unwrap();
+        }
+    }
+    assert_eq!(w.count("SELECT count(*) FROM webhook_events").await, 29);
+}
