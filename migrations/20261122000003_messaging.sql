@@ -133,6 +133,7 @@ CREATE TABLE pending_statuses (
     PRIMARY KEY (channel_id, wamid, status),
     FOREIGN KEY (organization_id, channel_id) REFERENCES channels (organization_id, id) ON DELETE CASCADE
 );
+CREATE INDEX pending_statuses_recent ON pending_statuses (received_at);
 
 CREATE TABLE templates (
     id uuid PRIMARY KEY,
@@ -209,13 +210,16 @@ $$;
 REVOKE ALL ON FUNCTION claim_webhook_events(integer, integer, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION claim_webhook_events(integer, integer, integer) TO parley_app;
 
--- Organizations holding pending statuses whose outbound message now exists.
+-- Organizations holding pending statuses whose outbound message now exists. Only the last day's
+-- are looked at: a message appears seconds after its early status, and statuses of messages sent
+-- from outside Parley would otherwise be re-checked forever.
 CREATE FUNCTION organizations_with_resolvable_statuses(batch integer)
 RETURNS TABLE (organization_id uuid)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS
 $$
     SELECT DISTINCT p.organization_id FROM pending_statuses p
     JOIN messages m ON m.channel_id = p.channel_id AND m.wamid = p.wamid AND m.direction = 'outbound'
+    WHERE p.received_at > now() - interval '1 day'
     LIMIT batch
 $$;
 REVOKE ALL ON FUNCTION organizations_with_resolvable_statuses(integer) FROM PUBLIC;

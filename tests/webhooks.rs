@@ -251,7 +251,8 @@ async fn every_inbound_message_type_is_stored_as_one_message(_: PgPoolOptions, o
     assert_eq!(last_inbound, 1749416383 + 15, "the latest message's time, whatever the processing order");
 
     // Media waits for its download, linked from its message.
-    let media: Vec<(String, String, Option<String>, Option<String>, String)> = sqlx::query_as(
+    type MediaRow = (String, String, Option<String>, Option<String>, String);
+    let media: Vec<MediaRow> = sqlx::query_as(
         "SELECT m.kind, d.meta_media_id, d.mime_type, d.caption, d.download_state
          FROM messages m JOIN media d ON d.id = m.media_id ORDER BY m.sent_at",
     )
@@ -520,4 +521,48 @@ async fn a_channel_key_of_organization_b_cannot_write_into_organization_a(_: PgP
         .execute(&mut *tx)
         .await;
     assert!(forged.is_err(), "A's transaction cannot insert B's rows");
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_running_worker_wakes_on_each_ingest_commit(_: PgPoolOptions, options: PgConnectOptions) {
+    let w = world(options).await;
+    // Polling once a minute: only the ingest's notification can make it act within the test.
+    let running = tokio::spawn(worker::run(w.db.app.clone(), Duration::from_secs(60)));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    w.deliver("message_text").await;
+    let mut processed = 0;
+    for _ in 0..50 {
+        processed = w.count("SELECT count(*) FROM webhook_events WHERE processed_at IS NOT NULL").await;
+        if processed == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    running.abort();
+    assert_eq!(processed, 1, "processed within 5 s of its commit");
+    assert_eq!(w.count("SELECT count(*) FROM messages").await, 1);
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_delivery_postgres_refuses_does_not_fail_the_commit_it_shares(_: PgPoolOptions, options: PgConnectOptions) {
+    let w = world(options).await;
+    // Valid JSON that jsonb cannot hold: stored by nobody, but only its own sender hears so.
+    let poison = br#"{"object":"whatsapp_business_account","entry":[],"x":"\u0000"}"#.to_vec();
+    let good = webhook_fixture("message_text");
+    let mut deliveries = tokio::task::JoinSet::new();
+    for i in 0..30 {
+        let receiver = w.receiver.clone();
+        let key = w.channel.key.clone();
+        let body = if i == 15 { poison.clone() } else { good.clone() };
+        deliveries.spawn(async move { (i, deliver_to(&receiver, &key, APP_SECRET, &body).await) });
+    }
+    while let Some(result) = deliveries.join_next().await {
+        let (i, outcome) = result.unwrap();
+        if i == 15 {
+            assert!(matches!(outcome, Err(Refusal::Unavailable(_))), "{outcome:?}");
+        } else {
+            outcome.unwrap();
+        }
+    }
+    assert_eq!(w.count("SELECT count(*) FROM webhook_events").await, 29);
 }

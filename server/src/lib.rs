@@ -69,7 +69,7 @@ pub async fn serve(config: &Config, state: AppState) -> Result<(), StartError> {
 }
 
 pub async fn serve_on(listener: tokio::net::TcpListener, config: &Config, state: AppState) -> Result<(), StartError> {
-    tokio::spawn(parley::webhooks::worker::run(state.pool.clone()));
+    tokio::spawn(parley::webhooks::worker::run(state.pool.clone(), parley::webhooks::worker::POLL));
     let server_state = http::ServerState { app: state, leptos: leptos_options(config), metrics: Default::default() };
     let router = http::router(server_state, config.public_origin());
     tracing::info!(addr = %config.addr, public_url = %config.public_url, "serving");

@@ -28,6 +28,10 @@ pub(crate) async fn process(pool: &PgPool, event: &ClaimedEvent) -> Result<()> {
         Notification::deserialize(&event.payload).map_err(|e| Error::invalid("payload", format!("unreadable notification: {e}")))?;
     let scope = Scope { organization: event.organization, channel: event.channel };
     let mut tx = db::scoped(pool, Some(scope.organization), None).await?;
+    // Everything written here is derived from the delivery, which was committed durably before
+    // Meta got its 200. Should a crash lose this commit, it loses processed_at with it and the
+    // delivery is processed again (idempotently), so the commit need not wait for the disk.
+    sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
     // Locks the row: should its lease have expired while this worker was slow, the next worker
     // waits here and then finds it processed, instead of processing it a second time.
     let due: Option<i64> =
@@ -261,7 +265,17 @@ async fn apply_status(conn: &mut PgConnection, scope: Scope, fact: &StatusFact) 
     Ok(())
 }
 
-/// Applies pending statuses whose outbound message has appeared since; returns how many.
+#[derive(sqlx::FromRow)]
+struct PendingStatus {
+    channel_id: ChannelId,
+    wamid: String,
+    status: String,
+    occurred_at: DateTime<Utc>,
+    error: Option<Value>,
+}
+
+/// Applies pending statuses (of the last day) whose outbound message has appeared since; returns
+/// how many.
 pub async fn retry_pending_statuses(pool: &PgPool, limit: i64) -> Result<usize> {
     let organizations: Vec<OrganizationId> =
         sqlx::query_scalar("SELECT organization_id FROM organizations_with_resolvable_statuses($1::integer)")
@@ -271,9 +285,9 @@ pub async fn retry_pending_statuses(pool: &PgPool, limit: i64) -> Result<usize> 
     let mut applied = 0;
     for organization in organizations {
         let mut tx = db::scoped(pool, Some(organization), None).await?;
-        let pending: Vec<(ChannelId, String, String, DateTime<Utc>, Option<Value>)> = sqlx::query_as(
+        let pending: Vec<PendingStatus> = sqlx::query_as(
             "SELECT p.channel_id, p.wamid, p.status, p.occurred_at, p.error FROM pending_statuses p
-             WHERE p.organization_id = $1 AND EXISTS (
+             WHERE p.organization_id = $1 AND p.received_at > now() - interval '1 day' AND EXISTS (
                  SELECT 1 FROM messages m
                  WHERE m.channel_id = p.channel_id AND m.wamid = p.wamid AND m.direction = 'outbound')
              ORDER BY p.occurred_at
@@ -284,7 +298,7 @@ pub async fn retry_pending_statuses(pool: &PgPool, limit: i64) -> Result<usize> 
         .bind(limit)
         .fetch_all(&mut *tx)
         .await?;
-        for (channel, wamid, status, occurred_at, error) in pending {
+        for PendingStatus { channel_id: channel, wamid, status, occurred_at, error } in pending {
             let Some(status) = MessageStatus::from_key(&status) else { continue };
             let fact = StatusFact { wamid, status, occurred_at, error };
             apply_status(&mut tx, Scope { organization, channel }, &fact).await?;

@@ -20,9 +20,9 @@ pub const MAX_ATTEMPTS: i32 = 10;
 const BATCH: i64 = 100;
 /// Deliveries of one batch processed at once (each in its own transaction and connection).
 const PARALLEL: usize = 4;
-/// Without notifications (or to retry failed deliveries and expired leases) the worker looks
-/// for work this often.
-const POLL: Duration = Duration::from_secs(1);
+/// Besides notifications, how often the worker looks for work: deliveries whose retry backoff or
+/// lease has run out, pending statuses, and everything when notifications are unavailable.
+pub const POLL: Duration = Duration::from_secs(1);
 
 /// A delivery reserved for this worker until its lease expires.
 #[derive(Debug, Clone)]
@@ -100,8 +100,8 @@ async fn record_failure(pool: &PgPool, event: &ClaimedEvent, error: &Error) -> R
 }
 
 /// Runs forever: drains due deliveries, applies statuses whose message has appeared, then sleeps
-/// until an ingest commit notifies (any instance's, through Postgres) or the poll interval ends.
-pub async fn run(pool: PgPool) {
+/// until an ingest commit notifies (any instance's, through Postgres) or `poll` has passed.
+pub async fn run(pool: PgPool, poll: Duration) {
     let mut listener = listen(&pool).await;
     loop {
         loop {
@@ -119,12 +119,12 @@ pub async fn run(pool: PgPool) {
         }
         match listener.as_mut() {
             Some(l) => {
-                if let Ok(Err(e)) = tokio::time::timeout(POLL, l.recv()).await {
+                if let Ok(Err(e)) = tokio::time::timeout(poll, l.recv()).await {
                     tracing::warn!(error = %e, "webhook notifications interrupted, polling meanwhile");
-                    tokio::time::sleep(POLL).await;
+                    tokio::time::sleep(poll).await;
                 }
             }
-            None => tokio::time::sleep(POLL).await,
+            None => tokio::time::sleep(poll).await,
         }
     }
 }
