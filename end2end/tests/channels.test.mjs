@@ -55,7 +55,7 @@ test('an owner connects, validates and subscribes a channel; a customer message 
 
   const card = page.locator('[data-testid="channel"]', { hasText: 'Shop WhatsApp' });
   await expectText(card.getByTestId('channel-status'), 'Pending');
-  await expectText(page.getByRole('status').first(), 'shown only once');
+  await page.getByText('it is shown only once').waitFor();
   const callbackUrl = await card.getByLabel('Callback URL', { exact: true }).inputValue();
   assert.match(callbackUrl, new RegExp(`^${url}/webhooks/whatsapp/[A-Za-z0-9_-]+$`));
 
@@ -71,7 +71,7 @@ test('an owner connects, validates and subscribes a channel; a customer message 
   await card.getByLabel('Access token', { exact: true }).fill('not-the-right-token');
   await card.getByLabel('Graph API base URL', { exact: true }).fill(`${server.sandboxUrl}/v21.0`);
   await card.getByRole('button', { name: 'Save', exact: true }).click();
-  await expectText(page.getByRole('status').first(), 'settings saved');
+  await page.getByText('Shop WhatsApp: settings saved.').waitFor();
   await card.getByRole('button', { name: 'Validate & Update' }).click();
   await expectText(card.getByTestId('channel-status'), 'Invalid');
   await expectText(card.getByTestId('channel-status-message'), '190');
