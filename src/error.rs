@@ -24,6 +24,10 @@ pub enum Error {
     WrongLoginTab { use_tab: LoginTab },
     #[error("too many attempts, retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    /// The Cloud API (Meta's or the sandbox) refused or could not be reached; the message is
+    /// Meta's own, for the admin who has to fix the settings.
+    #[error("Graph API: {0}")]
+    Upstream(String),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
     #[error("internal: {0}")]

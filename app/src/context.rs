@@ -10,6 +10,8 @@ use parley::auth::sessions::{self, COOKIE_NAME, LIFETIME_DAYS};
 use parley::auth::SignedIn;
 use parley::domain::{Actor, Permission};
 use parley::mail::Mailer;
+use parley::cloud::CloudClient;
+use parley::secrets::SecretKey;
 use sqlx::PgPool;
 use std::net::SocketAddr;
 
@@ -20,6 +22,9 @@ pub struct AppState {
     /// Where people reach this instance; links in emails start with it.
     pub public_url: String,
     pub secure_cookies: bool,
+    pub secrets: SecretKey,
+    /// One Cloud API client for the process: its connection pool is shared by every request.
+    pub cloud: CloudClient,
 }
 
 pub fn state() -> Result<AppState, AppError> {

@@ -26,6 +26,8 @@ pub enum AppError {
     WrongLoginTab { use_tab: LoginTab },
     #[error("Too many attempts. Try again in {retry_after_secs} s.")]
     RateLimited { retry_after_secs: u64 },
+    #[error("WhatsApp Cloud API: {0}")]
+    Upstream(String),
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
     #[error("Could not reach Parley. Check your connection and try again.")]
@@ -77,6 +79,7 @@ impl AppError {
             AppError::Invalid { .. } | AppError::WrongLoginTab { .. } => S::UNPROCESSABLE_ENTITY,
             AppError::Conflict(_) => S::CONFLICT,
             AppError::RateLimited { .. } => S::TOO_MANY_REQUESTS,
+            AppError::Upstream(_) => S::BAD_GATEWAY,
             AppError::Internal | AppError::Network => S::INTERNAL_SERVER_ERROR,
         }
     }
@@ -113,6 +116,7 @@ impl AppError {
             E::Deactivated => AppError::Deactivated,
             E::WrongLoginTab { use_tab } => AppError::WrongLoginTab { use_tab },
             E::RateLimited { retry_after_secs } => AppError::RateLimited { retry_after_secs },
+            E::Upstream(message) => AppError::Upstream(message),
             E::Database(e) => {
                 tracing::error!(error = %e, "database error");
                 AppError::Internal

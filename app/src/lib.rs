@@ -61,6 +61,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/profile") view=profile::ProfilePage />
                     <Route path=path!("/organizations/new") view=organizations::NewOrganizationPage />
                     <Route path=path!("/settings/organization") view=settings::OrganizationSettingsPage />
+                    <Route path=path!("/settings/channels") view=settings::ChannelsPage />
                     <Route path=path!("/settings/team") view=settings::TeamMembersPage />
                     <Route path=path!("/settings/roles") view=settings::RolesPage />
                     <Route path=path!("/settings/teams") view=settings::TeamsPage />

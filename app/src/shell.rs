@@ -62,11 +62,16 @@ fn SignedInFrame(user: CurrentUser) -> impl IntoView {
                 <OrganizationSwitcher />
                 <nav class="nav" on:click=move |_| nav_open.set(false)>
                     <A href="/" exact=true>"Dashboard"</A>
-                    <Show when=move || can(Permission::SettingsOrganization) || can(Permission::TeamManage)>
+                    <Show when=move || {
+                        can(Permission::SettingsOrganization) || can(Permission::SettingsChannels) || can(Permission::TeamManage)
+                    }>
                         <p class="nav-heading">"Settings"</p>
                     </Show>
                     <Show when=move || can(Permission::SettingsOrganization)>
                         <A href="/settings/organization">"Organization"</A>
+                    </Show>
+                    <Show when=move || can(Permission::SettingsChannels)>
+                        <A href="/settings/channels">"WhatsApp channels"</A>
                     </Show>
                     <Show when=move || can(Permission::TeamManage)>
                         <A href="/settings/team">"Team members"</A>

@@ -50,6 +50,14 @@ function psql(adminUrl, sql) {
   });
 }
 
+/** Runs one SQL query against `url` and returns its rows as unaligned text (`|`-separated). */
+export function query(url, sql) {
+  return execFileSync(psqlPath(), ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-d', url, '-c', sql], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 30_000,
+  }).toString().trim();
+}
+
 /** DATABASE_URL with its database name replaced. */
 function databaseUrl(adminUrl, name) {
   const url = new URL(adminUrl);
@@ -99,7 +107,7 @@ async function healthy(url) {
 /**
  * Starts Parley for one test file.
  * @param {string} label a short name used for the log file (e.g. the test file's name)
- * @returns {Promise<{url: string, logFile: string, logSize(): number, readLog(from?: number): string, stop(): Promise<void>}>}
+ * @returns {Promise<{url: string, sandboxUrl: string, databaseUrl: string, logFile: string, logSize(): number, readLog(from?: number): string, stop(): Promise<void>}>}
  */
 export async function startParley(label = 'parley') {
   const bin = required('PARLEY_BIN');
@@ -134,6 +142,8 @@ export async function startParley(label = 'parley') {
 
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
+  const sandboxPort = await freePort();
+  const sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
   const child = spawn(bin, ['run'], {
     cwd: REPO_DIR,
     env: {
@@ -141,6 +151,7 @@ export async function startParley(label = 'parley') {
       DATABASE_URL: databaseUrl(adminUrl, dbName),
       PARLEY_ADDR: `127.0.0.1:${port}`,
       PARLEY_PUBLIC_URL: url,
+      PARLEY_SANDBOX_ADDR: `127.0.0.1:${sandboxPort}`,
       PARLEY_DATA_DIR: dataDir,
       LEPTOS_SITE_ROOT: siteRoot,
       LEPTOS_ENV: 'PROD',
@@ -212,5 +223,5 @@ export async function startParley(label = 'parley') {
     await sleep(200);
   }
 
-  return { url, logFile, logSize, readLog, stop };
+  return { url, sandboxUrl, databaseUrl: databaseUrl(adminUrl, dbName), logFile, logSize, readLog, stop };
 }

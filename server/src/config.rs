@@ -12,6 +12,8 @@ pub enum ConfigError {
     BadDatabaseUrl(String),
     #[error("PARLEY_ADDR must be an address like 127.0.0.1:3000, got {0:?}")]
     BadAddr(String),
+    #[error("PARLEY_SANDBOX_ADDR must be an address like 127.0.0.1:3010, got {0:?}")]
+    BadSandboxAddr(String),
     #[error("PARLEY_PUBLIC_URL must start with http:// or https://, got {0:?}")]
     BadPublicUrl(String),
     #[error(transparent)]
@@ -30,6 +32,9 @@ pub struct Config {
     pub mail_from: String,
     pub site_root: String,
     pub dev_reload: bool,
+    /// Where `run` starts the Cloud API sandbox (and `sandbox` listens); `None` when
+    /// PARLEY_SANDBOX_ADDR is `off`, so `run` connects the demo organization to nothing.
+    pub sandbox_addr: Option<SocketAddr>,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -45,7 +50,14 @@ impl Config {
         if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
             return Err(ConfigError::BadPublicUrl(public_url));
         }
+        let sandbox_raw = var("PARLEY_SANDBOX_ADDR").unwrap_or_else(|| "127.0.0.1:3010".into());
+        let sandbox_addr = if sandbox_raw.eq_ignore_ascii_case("off") {
+            None
+        } else {
+            Some(sandbox_raw.parse().map_err(|_| ConfigError::BadSandboxAddr(sandbox_raw.clone()))?)
+        };
         Ok(Self {
+            sandbox_addr,
             database_url,
             addr,
             public_url: public_url.trim_end_matches('/').to_owned(),
@@ -110,6 +122,7 @@ mod tests {
             mail_from: String::new(),
             site_root: String::new(),
             dev_reload: false,
+            sandbox_addr: None,
         }
     }
 

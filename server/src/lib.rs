@@ -20,6 +20,8 @@ pub enum StartError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("{0}")]
     Engine(#[from] parley::Error),
+    #[error("Cloud API sandbox: {0}")]
+    Sandbox(String),
     #[error("listening on {addr}: {source}")]
     Listen { addr: std::net::SocketAddr, source: std::io::Error },
 }
@@ -32,13 +34,15 @@ pub async fn migrate(config: &Config) -> Result<(), StartError> {
 
 /// Builds what every request shares: the pool (as the row-level-security-bound role), the mailer.
 pub async fn app_state(config: &Config) -> Result<AppState, StartError> {
-    config.secret_key()?;
+    let secrets = config.secret_key()?;
     let pool = parley::db::connect(config.connect_options()?, 20).await?;
     Ok(AppState {
         pool,
         mailer: Mailer::from_config(config.smtp_url.as_deref(), &config.mail_from)?,
         public_url: config.public_url.clone(),
         secure_cookies: config.public_url.starts_with("https://"),
+        secrets,
+        cloud: parley::cloud::CloudClient::new(),
     })
 }
 
@@ -52,13 +56,22 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
         .build()
 }
 
+/// Binds the configured address, so `run` can connect the demo channel (whose subscription calls
+/// back) once Parley is reachable.
+pub async fn bind(config: &Config) -> Result<tokio::net::TcpListener, StartError> {
+    tokio::net::TcpListener::bind(config.addr).await.map_err(|source| StartError::Listen { addr: config.addr, source })
+}
+
 /// Serves until Ctrl-C or SIGTERM, then finishes in-flight requests.
 pub async fn serve(config: &Config, state: AppState) -> Result<(), StartError> {
+    let listener = bind(config).await?;
+    serve_on(listener, config, state).await
+}
+
+pub async fn serve_on(listener: tokio::net::TcpListener, config: &Config, state: AppState) -> Result<(), StartError> {
+    tokio::spawn(parley::webhooks::worker::run(state.pool.clone()));
     let server_state = http::ServerState { app: state, leptos: leptos_options(config), metrics: Default::default() };
     let router = http::router(server_state, config.public_origin());
-    let listener = tokio::net::TcpListener::bind(config.addr)
-        .await
-        .map_err(|source| StartError::Listen { addr: config.addr, source })?;
     tracing::info!(addr = %config.addr, public_url = %config.public_url, "serving");
     axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
@@ -66,7 +79,19 @@ pub async fn serve(config: &Config, state: AppState) -> Result<(), StartError> {
         .map_err(|source| StartError::Listen { addr: config.addr, source })
 }
 
-async fn shutdown_signal() {
+/// Starts the Cloud API sandbox on the configured address, in this process, on the same database
+/// (its own schema). Parley still talks to it over HTTP, as it would to Meta.
+pub async fn start_sandbox(config: &Config, addr: std::net::SocketAddr) -> Result<parley_sandbox::RunningSandbox, StartError> {
+    parley_sandbox::start(parley_sandbox::SandboxConfig {
+        database_url: config.database_url.clone(),
+        addr,
+        public_url: format!("http://{addr}"),
+    })
+    .await
+    .map_err(|e| StartError::Sandbox(e.to_string()))
+}
+
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -3,7 +3,7 @@
 use clap::{Parser, Subcommand};
 use parley_server::config::Config;
 use parley_server::seed::{self, DEMO_AGENT, DEMO_ORGANIZATION, DEMO_OWNER};
-use parley_server::{StartError, app_state, migrate, serve};
+use parley_server::{StartError, app_state, bind, migrate, serve, serve_on, shutdown_signal, start_sandbox};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -23,6 +23,9 @@ enum Command {
     Migrate,
     /// Create the demo organization (once) and exit.
     Seed,
+    /// Run the Cloud API sandbox alone (PARLEY_SANDBOX_ADDR, default 127.0.0.1:3010): a stand-in
+    /// for Meta's Graph API and webhooks, with a phone simulator at /simulator.
+    Sandbox,
 }
 
 #[tokio::main]
@@ -47,7 +50,7 @@ async fn execute(command: Command) -> Result<(), StartError> {
             migrate(&config).await?;
             let state = app_state(&config).await?;
             seed::demo(&state.pool, &state.public_url).await?;
-            print_logins(&config);
+            print_logins(&config, None);
             Ok(())
         }
         Command::Serve => {
@@ -59,13 +62,41 @@ async fn execute(command: Command) -> Result<(), StartError> {
             migrate(&config).await?;
             let state = app_state(&config).await?;
             seed::demo(&state.pool, &state.public_url).await?;
-            print_logins(&config);
-            serve(&config, state).await
+            let sandbox = match config.sandbox_addr {
+                Some(addr) => Some(start_sandbox(&config, addr).await?),
+                None => None,
+            };
+            let listener = bind(&config).await?;
+            // Connecting the demo channel needs Parley answering (the subscription calls back),
+            // so it runs alongside the server rather than before it.
+            let connect_demo = async {
+                if let Some(sandbox) = &sandbox {
+                    let sandbox_url = format!("http://{}", sandbox.addr);
+                    match seed::demo_channel(&state, &sandbox_url, &sandbox.graph_base_url()).await {
+                        Ok(()) => tracing::info!(sandbox = %sandbox_url, "demo channel connected to the Cloud API sandbox"),
+                        Err(e) => tracing::warn!("demo channel not connected: {e}"),
+                    }
+                }
+                print_logins(&config, sandbox.as_ref().map(|s| s.addr));
+            };
+            let (served, ()) = tokio::join!(serve_on(listener, &config, state.clone()), connect_demo);
+            if let Some(sandbox) = sandbox {
+                sandbox.shutdown().await;
+            }
+            served
+        }
+        Command::Sandbox => {
+            let addr = config.sandbox_addr.unwrap_or_else(|| std::net::SocketAddr::from(([127, 0, 0, 1], 3010)));
+            let sandbox = start_sandbox(&config, addr).await?;
+            println!("  Cloud API sandbox on http://{addr}: Graph API at {}, phone simulator at http://{addr}/simulator", sandbox.graph_base_url());
+            shutdown_signal().await;
+            sandbox.shutdown().await;
+            Ok(())
         }
     }
 }
 
-fn print_logins(config: &Config) {
+fn print_logins(config: &Config, sandbox: Option<std::net::SocketAddr>) {
     println!();
     println!("  Parley is starting on {}", config.public_url);
     println!("  Demo organization \"{DEMO_ORGANIZATION}\":");
@@ -74,6 +105,10 @@ fn print_logins(config: &Config) {
         println!("    {:<6} {:<26} password {:<18} (tab \"{tab}\")", login.role, login.email, login.password);
     }
     println!("  Or register your own organization at {}/register", config.public_url);
+    if let Some(addr) = sandbox {
+        println!("  Its WhatsApp channel is connected to the Cloud API sandbox: chat with it as a customer");
+        println!("  in the phone simulator at http://{addr}/simulator");
+    }
     println!();
 }
 

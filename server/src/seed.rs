@@ -1,11 +1,15 @@
 //! The demo organization a fresh install starts with: an owner and an agent whose logins `run`
-//! prints. Idempotent: an existing demo owner is left as it is.
+//! prints, and a WhatsApp channel connected to the embedded Cloud API sandbox. Idempotent: an
+//! existing demo owner is left as it is.
 
 use parley::auth::register::{Registration, register_owner};
-use parley::auth::sessions;
-use parley::domain::BuiltInRole;
+use parley::auth::{sessions, token};
+use parley::channels;
+use parley::domain::channel::{ChannelForm, ChannelStatus};
+use parley::domain::{Actor, BuiltInRole, UserId};
 use parley::mail::Mailer;
 use parley::team::{members, roles};
+use parley_app::context::AppState;
 use sqlx::PgPool;
 
 pub struct DemoLogin {
@@ -50,4 +54,88 @@ pub async fn demo(pool: &PgPool, public_url: &str) -> parley::Result<bool> {
     })
     .await?;
     Ok(true)
+}
+
+/// The demo organization's WhatsApp number, as the embedded Cloud API sandbox knows it.
+pub const DEMO_CHANNEL: &str = "Demo Company WhatsApp";
+const DEMO_PHONE_NUMBER_ID: &str = "109876543210001";
+const DEMO_WABA_ID: &str = "209876543210001";
+const DEMO_APP_ID: &str = "309876543210001";
+const DEMO_DISPLAY_NUMBER: &str = "+1 555-010-0001";
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoChannelError {
+    #[error("{0}")]
+    Engine(#[from] parley::Error),
+    #[error("the sandbox refused the demo business: {0}")]
+    Sandbox(String),
+    #[error("the demo channel did not validate: {0}")]
+    NotGood(String),
+}
+
+/// Connects the demo organization to the sandbox at `graph_base_url` (e.g.
+/// `http://127.0.0.1:3010/v21.0`): registers the demo business there with fresh credentials,
+/// saves them on the demo channel, validates it and subscribes it, exactly as an admin would on
+/// the channel settings page. Runs on every start, so a sandbox on another port is picked up.
+/// Parley must already be listening: subscribing makes the sandbox call the callback URL.
+pub async fn demo_channel(state: &AppState, sandbox_url: &str, graph_base_url: &str) -> Result<(), DemoChannelError> {
+    let Some(actor) = demo_owner(&state.pool).await? else { return Ok(()) };
+    let app_secret = token::generate();
+    let access_token = token::generate();
+    let business = serde_json::json!({
+        "waba_id": DEMO_WABA_ID,
+        "app_id": DEMO_APP_ID,
+        "app_secret": app_secret,
+        "access_token": access_token,
+        "display_phone_number": DEMO_DISPLAY_NUMBER,
+        "verified_name": DEMO_ORGANIZATION,
+    });
+    let response = reqwest::Client::new()
+        .put(format!("{sandbox_url}/sandbox/businesses/{DEMO_PHONE_NUMBER_ID}"))
+        .json(&business)
+        .send()
+        .await
+        .map_err(|e| DemoChannelError::Sandbox(e.to_string()))?;
+    if !response.status().is_success() {
+        return Err(DemoChannelError::Sandbox(format!("HTTP {}", response.status())));
+    }
+    let form = ChannelForm {
+        name: DEMO_CHANNEL.into(),
+        phone_number_id: DEMO_PHONE_NUMBER_ID.into(),
+        waba_id: DEMO_WABA_ID.into(),
+        app_id: DEMO_APP_ID.into(),
+        app_secret,
+        access_token,
+        verify_token: String::new(),
+        graph_api_base_url: graph_base_url.into(),
+    };
+    let existing = channels::list(&state.pool, &actor).await?.into_iter().find(|c| c.name == DEMO_CHANNEL);
+    let id = match existing {
+        Some(channel) => {
+            let form = ChannelForm { verify_token: channel.verify_token.clone(), ..form };
+            channels::update(&state.pool, &state.secrets, &actor, channel.id, &form).await?.id
+        }
+        None => channels::create(&state.pool, &state.secrets, &actor, &form).await?.channel.id,
+    };
+    let channel = channels::validate(&state.pool, &state.secrets, &state.cloud, &actor, id).await?;
+    if channel.status() != ChannelStatus::Good {
+        return Err(DemoChannelError::NotGood(channel.status_message.unwrap_or_default()));
+    }
+    channels::subscribe(&state.pool, &state.secrets, &state.cloud, &state.public_url, &actor, id).await?;
+    Ok(())
+}
+
+/// The demo owner acting in the demo organization, if the demo was seeded.
+async fn demo_owner(pool: &PgPool) -> parley::Result<Option<Actor>> {
+    let owner: Option<UserId> = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+        .bind(DEMO_OWNER.email)
+        .fetch_optional(pool)
+        .await?;
+    let Some(owner) = owner else { return Ok(None) };
+    let Some(organization) =
+        parley::orgs::memberships(pool, owner).await?.into_iter().find(|m| m.name == DEMO_ORGANIZATION)
+    else {
+        return Ok(None);
+    };
+    sessions::actor(pool, owner, organization.organization_id).await
 }

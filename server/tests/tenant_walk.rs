@@ -10,7 +10,10 @@ use http_body_util::BodyExt;
 use leptos::prelude::LeptosOptions;
 use parley::auth::register::{Registration, register_owner};
 use parley::auth::sessions::{self, COOKIE_NAME};
-use parley::domain::{Actor, BuiltInRole, OrganizationId, RoleId, TeamId, UserId};
+use parley::cloud::CloudClient;
+use parley::domain::channel::ChannelForm;
+use parley::domain::{Actor, BuiltInRole, ChannelId, OrganizationId, RoleId, TeamId, UserId};
+use parley::secrets::SecretKey;
 use parley::mail::Mailer;
 use parley::team::{members, roles, teams};
 use parley_app::context::AppState;
@@ -24,6 +27,21 @@ const ORIGIN: &str = "http://parley.test";
 const PASSWORD: &str = "a long enough password";
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\nbeta-logo-bytes";
 
+fn app_state(pool: &PgPool) -> AppState {
+    AppState {
+        pool: pool.clone(),
+        mailer: Mailer::DevMailbox,
+        public_url: ORIGIN.into(),
+        secure_cookies: false,
+        secrets: secret_key(),
+        cloud: CloudClient::new(),
+    }
+}
+
+fn secret_key() -> SecretKey {
+    SecretKey::parse_hex(&"11".repeat(32)).expect("a valid test key")
+}
+
 /// What organization B holds, and the strings that must never reach A.
 struct TenantB {
     organization: OrganizationId,
@@ -31,6 +49,7 @@ struct TenantB {
     agent: UserId,
     role: RoleId,
     team: TeamId,
+    channel: ChannelId,
     secrets: Vec<&'static str>,
 }
 
@@ -59,13 +78,27 @@ async fn furnish_b(pool: &PgPool) -> TenantB {
     let team = teams::create(pool, &b, "Beta Secret Team").await.unwrap();
     teams::add_member(pool, &b, team, agent).await.unwrap();
     parley::orgs::set_logo(pool, &b, PNG.to_vec()).await.unwrap();
+    let channel = parley::channels::create(pool, &secret_key(), &b, &ChannelForm {
+        name: "Beta Secret Channel".into(),
+        phone_number_id: "990001".into(),
+        waba_id: "990002".into(),
+        app_secret: "beta-app-secret-value".into(),
+        access_token: "beta-access-token-value".into(),
+        verify_token: "beta-verify-token".into(),
+        ..ChannelForm::default()
+    })
+    .await
+    .unwrap()
+    .channel
+    .id;
     TenantB {
         organization: b.organization_id,
         owner: b.user_id,
         agent,
         role,
         team,
-        secrets: vec!["Beta Secret", "bianca@beta.example", "bob@beta.example", "Bob Betamember", "beta-logo-bytes"],
+        channel,
+        secrets: vec!["Beta Secret", "beta-app-secret-value", "beta-access-token-value", "beta-verify-token", "bianca@beta.example", "bob@beta.example", "Bob Betamember", "beta-logo-bytes"],
     }
 }
 
@@ -79,6 +112,7 @@ async fn snapshot(admin: &PgPool, b: &TenantB) -> Vec<String> {
         ("memberships", "organization_id"),
         ("teams", "organization_id"),
         ("team_members", "organization_id"),
+        ("channels", "organization_id"),
     ] {
         let sql = format!("SELECT row_to_json(t)::text FROM {table} t WHERE {column} = $1 ORDER BY 1");
         rows.extend(sqlx::query_scalar::<_, String>(&sql).bind(b.organization).fetch_all(admin).await.unwrap());
@@ -97,7 +131,7 @@ async fn snapshot(admin: &PgPool, b: &TenantB) -> Vec<String> {
 /// The calls the walk makes to each server function, as url-encoded bodies aimed at B's data.
 /// A server function missing here fails the test: every new one must say how it is walked.
 fn calls(b: &TenantB) -> BTreeMap<&'static str, Vec<String>> {
-    let (org, role, team, agent, owner) = (b.organization, b.role, b.team, b.agent, b.owner);
+    let (org, role, team, agent, owner, channel) = (b.organization, b.role, b.team, b.agent, b.owner, b.channel);
     BTreeMap::from([
         ("current_session", vec![String::new()]),
         ("switch_organization", vec![format!("organization={org}")]),
@@ -132,6 +166,12 @@ fn calls(b: &TenantB) -> BTreeMap<&'static str, Vec<String>> {
         ("add_team_member", vec![format!("team={team}&user={agent}")]),
         ("remove_team_member", vec![format!("team={team}&user={agent}")]),
         ("list_dev_mail", vec![String::new()]),
+        ("list_channels", vec![String::new()]),
+        ("add_channel", vec!["name=Alpha+Channel".into()]),
+        ("save_channel", vec![format!("channel={channel}&name=Hijacked&verify_token=hijacked-token")]),
+        ("validate_channel", vec![format!("channel={channel}")]),
+        ("subscribe_channel", vec![format!("channel={channel}")]),
+        ("unsubscribe_channel", vec![format!("channel={channel}")]),
         // Last: it ends the session the walk uses (each call gets a fresh one anyway).
         ("logout", vec![String::new()]),
     ])
@@ -170,7 +210,7 @@ async fn organization_a_can_neither_read_nor_change_organization_b(_: PgPoolOpti
     let before = snapshot(&admin, &b).await;
 
     let state = ServerState {
-        app: AppState { pool: pool.clone(), mailer: Mailer::DevMailbox, public_url: ORIGIN.into(), secure_cookies: false },
+        app: app_state(&pool),
         leptos: LeptosOptions::builder().output_name("parley").build(),
         metrics: Default::default(),
     };
@@ -195,7 +235,8 @@ async fn organization_a_can_neither_read_nor_change_organization_b(_: PgPoolOpti
                 || body.contains(&b.team.to_string())
                 || body.contains(&b.agent.to_string())
                 || body.contains(&b.owner.to_string())
-                || body.contains(&b.organization.to_string());
+                || body.contains(&b.organization.to_string())
+                || body.contains(&b.channel.to_string());
             if touches_b {
                 assert!(!status.is_success(), "{name}({body}) succeeded on B's ids: {status} {text}");
                 assert!(
@@ -230,7 +271,7 @@ async fn state_changing_requests_from_other_sites_are_refused(_: PgPoolOptions, 
     let (a, _) = owner(&pool, "Ana Alpha", "ana@alpha.example", "Alpha Org").await;
     let token = sessions::start(&pool, a.user_id, Some(a.organization_id)).await.unwrap().0;
     let state = ServerState {
-        app: AppState { pool: pool.clone(), mailer: Mailer::DevMailbox, public_url: ORIGIN.into(), secure_cookies: false },
+        app: app_state(&pool),
         leptos: LeptosOptions::builder().output_name("parley").build(),
         metrics: Default::default(),
     };

@@ -5,7 +5,7 @@ pub mod login;
 pub mod password;
 pub mod register;
 pub mod sessions;
-pub(crate) mod token;
+pub mod token;
 
 pub use sessions::{SessionToken, SignedIn};
 

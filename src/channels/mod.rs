@@ -2,55 +2,15 @@
 //! what the webhook receiver and the senders need to know about them.
 
 use crate::auth::{authorize, token};
+use crate::cloud::{CloudClient, GraphAccount};
 use crate::db;
 use crate::domain::channel::{ChannelName, ChannelSecret, ChannelStatus, GraphApiBaseUrl, GraphId, VerifyToken};
+pub use crate::domain::channel::{Channel, ChannelForm};
 use crate::domain::{Actor, ChannelId, OrganizationId, Permission};
 use crate::error::{OnField, conflict_on_unique};
 use crate::secrets::SecretKey;
 use crate::{Error, Result};
-use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
-
-/// A channel as the settings page shows it: secrets only as hints.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
-pub struct Channel {
-    pub id: ChannelId,
-    pub name: String,
-    pub webhook_key: String,
-    pub phone_number_id: Option<String>,
-    pub waba_id: Option<String>,
-    pub app_id: Option<String>,
-    pub app_secret_hint: Option<String>,
-    pub access_token_hint: Option<String>,
-    pub verify_token: String,
-    pub graph_api_base_url: String,
-    pub api_token_hint: String,
-    pub status: String,
-    pub status_message: Option<String>,
-    pub display_phone_number: Option<String>,
-    pub verified_name: Option<String>,
-    pub quality_rating: Option<String>,
-    pub subscribed: bool,
-}
-
-impl Channel {
-    pub fn status(&self) -> ChannelStatus {
-        ChannelStatus::from_key(&self.status).unwrap_or(ChannelStatus::Pending)
-    }
-}
-
-/// What an admin submits. Secrets left empty keep the stored ones.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ChannelForm {
-    pub name: String,
-    pub phone_number_id: String,
-    pub waba_id: String,
-    pub app_id: String,
-    pub app_secret: String,
-    pub access_token: String,
-    pub verify_token: String,
-    pub graph_api_base_url: String,
-}
 
 /// The form, parsed. Ids are optional while the channel is being set up (status Pending).
 struct ChannelSettings {
@@ -257,4 +217,110 @@ pub async fn account(pool: &PgPool, secrets: &SecretKey, organization: Organizat
         .transpose()
         .map_err(|e| Error::Internal(format!("channel {id}: {e}")))?;
     Ok(ChannelAccount { channel_id: id, graph_api_base_url, phone_number_id, waba_id, access_token })
+}
+
+/// The channel's callback URL, as Meta (or the sandbox) must be told.
+pub fn callback_url(public_url: &str, channel: &Channel) -> String {
+    format!("{}/webhooks/whatsapp/{}", public_url.trim_end_matches('/'), channel.webhook_key)
+}
+
+fn missing_for_validation(account: &ChannelAccount, has_app_secret: bool) -> Vec<&'static str> {
+    let mut missing = Vec::new();
+    if account.phone_number_id.is_none() {
+        missing.push("phone number id");
+    }
+    if account.waba_id.is_none() {
+        missing.push("WhatsApp Business Account id");
+    }
+    if !has_app_secret {
+        missing.push("app secret");
+    }
+    if account.access_token.is_none() {
+        missing.push("access token");
+    }
+    missing
+}
+
+/// "Validate & Update": asks the Graph API for the phone number with the stored credentials.
+/// Good keeps the number's display name and quality; Invalid keeps Meta's message for the admin.
+pub async fn validate(pool: &PgPool, secrets: &SecretKey, cloud: &CloudClient, actor: &Actor, id: ChannelId) -> Result<Channel> {
+    let channel = get(pool, actor, id).await?;
+    let account = account(pool, secrets, actor.organization_id, id).await?;
+    let missing = missing_for_validation(&account, channel.app_secret_hint.is_some());
+    let mut tx = db::scoped(pool, Some(actor.organization_id), Some(actor.user_id)).await?;
+    let record = "UPDATE channels SET status = $3, status_message = $4, validated_at = now(),
+            display_phone_number = COALESCE($5, display_phone_number), verified_name = COALESCE($6, verified_name),
+            quality_rating = COALESCE($7, quality_rating), updated_at = now()
+         WHERE organization_id = $1 AND id = $2";
+    let (status, message, info) = match (missing.is_empty(), &account.phone_number_id, graph_account(&account)) {
+        (true, Some(phone_number_id), Some(graph)) => match cloud.phone_number(&graph, phone_number_id).await {
+            Ok(info) => (ChannelStatus::Good, None, Some(info)),
+            Err(err) => (ChannelStatus::Invalid, Some(err.to_string()), None),
+        },
+        _ => (ChannelStatus::Pending, Some(format!("Fill in the {} first.", missing.join(", "))), None),
+    };
+    sqlx::query(record)
+        .bind(actor.organization_id)
+        .bind(id)
+        .bind(status.key())
+        .bind(message)
+        .bind(info.as_ref().map(|i| i.display_phone_number.clone()))
+        .bind(info.as_ref().map(|i| i.verified_name.clone()))
+        .bind(info.as_ref().map(|i| i.quality_rating.as_str()))
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    get(pool, actor, id).await
+}
+
+fn graph_account(account: &ChannelAccount) -> Option<GraphAccount> {
+    Some(GraphAccount { base_url: account.graph_api_base_url.clone(), access_token: account.access_token.clone()? })
+}
+
+/// "Subscribe": subscribes the app to the channel's WhatsApp Business Account, pointing its
+/// webhooks at this channel's callback URL. Only a Good channel can subscribe.
+pub async fn subscribe(
+    pool: &PgPool,
+    secrets: &SecretKey,
+    cloud: &CloudClient,
+    public_url: &str,
+    actor: &Actor,
+    id: ChannelId,
+) -> Result<Channel> {
+    let channel = get(pool, actor, id).await?;
+    if channel.status() != ChannelStatus::Good {
+        return Err(Error::Conflict("Validate the channel first: only a channel in status Good can subscribe.".into()));
+    }
+    let account = account(pool, secrets, actor.organization_id, id).await?;
+    let (Some(waba_id), Some(graph)) = (&account.waba_id, graph_account(&account)) else {
+        return Err(Error::Conflict("Fill in the WhatsApp Business Account id and access token first.".into()));
+    };
+    let callback = callback_url(public_url, &channel);
+    cloud
+        .subscribe_app(&graph, waba_id, Some((&callback, &channel.verify_token)))
+        .await
+        .map_err(|e| Error::Upstream(e.to_string()))?;
+    set_subscribed(pool, actor, id, true).await
+}
+
+/// "Unsubscribe": Meta stops sending this channel's webhooks.
+pub async fn unsubscribe(pool: &PgPool, secrets: &SecretKey, cloud: &CloudClient, actor: &Actor, id: ChannelId) -> Result<Channel> {
+    get(pool, actor, id).await?;
+    let account = account(pool, secrets, actor.organization_id, id).await?;
+    if let (Some(waba_id), Some(graph)) = (&account.waba_id, graph_account(&account)) {
+        cloud.unsubscribe_app(&graph, waba_id).await.map_err(|e| Error::Upstream(e.to_string()))?;
+    }
+    set_subscribed(pool, actor, id, false).await
+}
+
+async fn set_subscribed(pool: &PgPool, actor: &Actor, id: ChannelId, subscribed: bool) -> Result<Channel> {
+    let mut tx = db::scoped(pool, Some(actor.organization_id), Some(actor.user_id)).await?;
+    sqlx::query("UPDATE channels SET subscribed = $3, updated_at = now() WHERE organization_id = $1 AND id = $2")
+        .bind(actor.organization_id)
+        .bind(id)
+        .bind(subscribed)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    get(pool, actor, id).await
 }

@@ -139,6 +139,48 @@ impl ChannelStatus {
     }
 }
 
+/// A channel as the settings page shows it: secrets only as hints.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct Channel {
+    pub id: super::ChannelId,
+    pub name: String,
+    pub webhook_key: String,
+    pub phone_number_id: Option<String>,
+    pub waba_id: Option<String>,
+    pub app_id: Option<String>,
+    pub app_secret_hint: Option<String>,
+    pub access_token_hint: Option<String>,
+    pub verify_token: String,
+    pub graph_api_base_url: String,
+    pub api_token_hint: String,
+    pub status: String,
+    pub status_message: Option<String>,
+    pub display_phone_number: Option<String>,
+    pub verified_name: Option<String>,
+    pub quality_rating: Option<String>,
+    pub subscribed: bool,
+}
+
+impl Channel {
+    pub fn status(&self) -> ChannelStatus {
+        ChannelStatus::from_key(&self.status).unwrap_or(ChannelStatus::Pending)
+    }
+}
+
+/// What an admin submits. Secrets left empty keep the stored ones.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChannelForm {
+    pub name: String,
+    pub phone_number_id: String,
+    pub waba_id: String,
+    pub app_id: String,
+    pub app_secret: String,
+    pub access_token: String,
+    pub verify_token: String,
+    pub graph_api_base_url: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -226,3 +226,42 @@ macro_rules! assert_err {
         }
     };
 }
+
+/// The instance key the webhook tests seal channel secrets with.
+pub fn secret_key() -> parley::secrets::SecretKey {
+    parley::secrets::SecretKey::parse_hex(&"42".repeat(32)).expect("a valid key")
+}
+
+pub const APP_SECRET: &str = "test-app-secret-0123";
+pub const VERIFY_TOKEN: &str = "verify-token-123";
+
+/// A WhatsApp channel with an app secret and verify token, as an owner creates it.
+pub struct TestChannel {
+    pub id: parley::domain::ChannelId,
+    pub organization_id: OrganizationId,
+    /// The last segment of the channel's callback URL.
+    pub key: String,
+}
+
+pub async fn whatsapp_channel(pool: &PgPool, owner: &Owner, name: &str, app_secret: &str) -> TestChannel {
+    let form = parley::channels::ChannelForm {
+        name: name.to_owned(),
+        app_secret: app_secret.to_owned(),
+        verify_token: VERIFY_TOKEN.to_owned(),
+        ..Default::default()
+    };
+    let created = parley::channels::create(pool, &secret_key(), &owner.actor, &form)
+        .await
+        .expect("channel is created");
+    TestChannel {
+        id: created.channel.id,
+        organization_id: owner.organization_id,
+        key: created.channel.webhook_key,
+    }
+}
+
+/// A webhook body from tests/fixtures/webhooks, byte for byte.
+pub fn webhook_fixture(name: &str) -> Vec<u8> {
+    let path = format!("{}/tests/fixtures/webhooks/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("fixture {path}: {e}"))
+}

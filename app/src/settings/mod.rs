@@ -1,12 +1,14 @@
-//! The organization's settings and its people: profile and logo, members, roles, teams; and the
-//! dev mailbox. Each page file holds its components and, below them, its server functions.
+//! The organization's settings and its people: profile and logo, WhatsApp channels, members, roles,
+//! teams; and the dev mailbox. Each page file holds its components and, below them, its server functions.
 
+mod channels;
 mod mailbox;
 mod members;
 mod organization;
 mod roles;
 mod teams;
 
+pub use channels::ChannelsPage;
 pub use mailbox::DevMailboxPage;
 pub use members::TeamMembersPage;
 pub use organization::OrganizationSettingsPage;

@@ -4,10 +4,11 @@ mod health;
 mod media;
 pub mod metrics;
 pub mod origin;
+mod webhooks;
 
-use axum::extract::FromRef;
+use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::routing::{MethodRouter, get};
-use axum::{Router, middleware};
+use axum::{Extension, Router, middleware};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use parley_app::context::AppState;
@@ -34,11 +35,16 @@ pub fn own_routes() -> Vec<(&'static str, MethodRouter<ServerState>)> {
         ("/healthz", get(health::healthz)),
         ("/metrics", get(health::metrics)),
         ("/media/organizations/{organization}/logo", get(media::organization_logo)),
+        (
+            "/webhooks/whatsapp/{key}",
+            get(webhooks::verify).post(webhooks::receive).layer(DefaultBodyLimit::max(webhooks::BODY_LIMIT)),
+        ),
     ]
 }
 
 pub fn router(state: ServerState, allowed_origin: String) -> Router {
     let leptos_routes = generate_route_list(App);
+    let webhook_receiver = parley::webhooks::Receiver::start(state.app.pool.clone(), state.app.secrets.clone());
     let context = state.app.clone();
     let provide = move || provide_context(context.clone());
     let options = state.leptos.clone();
@@ -47,6 +53,7 @@ pub fn router(state: ServerState, allowed_origin: String) -> Router {
         .fallback(leptos_axum::file_and_error_handler_with_context::<ServerState, _>(provide, shell))
     .route_layer(middleware::from_fn_with_state(state.metrics.clone(), metrics::measure))
     .layer(middleware::from_fn_with_state(origin::AllowedOrigin(allowed_origin), origin::refuse_cross_site))
+    .layer(Extension(webhook_receiver))
     .layer(tower_http::trace::TraceLayer::new_for_http())
     .with_state(state)
 }

@@ -1,0 +1,92 @@
+//! Where media files live: a local directory by default, any object store by configuration
+//! (`object_store` parses the URL; S3-compatible storage is a URL plus object_store's `aws`
+//! feature, not new code). Keys are `{organization}/{channel}/{media}`, so a tenant's files can be
+//! listed or removed together.
+
+use bytes::Bytes;
+use object_store::ObjectStore;
+use object_store::path::Path;
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MediaStorageError {
+    #[error("media storage URL {0:?} is not valid: {1}")]
+    BadUrl(String, String),
+    #[error("media storage: {0}")]
+    Store(#[from] object_store::Error),
+    #[error("media storage directory {0}: {1}")]
+    Directory(String, std::io::Error),
+}
+
+#[derive(Clone)]
+pub struct MediaStorage {
+    store: Arc<dyn ObjectStore>,
+    root: Path,
+}
+
+impl std::fmt::Debug for MediaStorage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "MediaStorage({})", self.store)
+    }
+}
+
+impl MediaStorage {
+    /// A local directory (created when missing).
+    pub fn directory(dir: &std::path::Path) -> Result<Self, MediaStorageError> {
+        std::fs::create_dir_all(dir).map_err(|e| MediaStorageError::Directory(dir.display().to_string(), e))?;
+        let store = object_store::local::LocalFileSystem::new_with_prefix(dir)?;
+        Ok(Self { store: Arc::new(store), root: Path::default() })
+    }
+
+    /// `file:///srv/parley/media`, or another scheme object_store was built with.
+    pub fn from_url(raw: &str) -> Result<Self, MediaStorageError> {
+        let parsed = url::Url::parse(raw).map_err(|e| MediaStorageError::BadUrl(raw.to_owned(), e.to_string()))?;
+        if parsed.scheme() == "file" {
+            let dir = parsed.to_file_path().map_err(|()| MediaStorageError::BadUrl(raw.to_owned(), "not an absolute path".into()))?;
+            return Self::directory(&dir);
+        }
+        let (store, root) = object_store::parse_url(&parsed).map_err(|e| MediaStorageError::BadUrl(raw.to_owned(), e.to_string()))?;
+        Ok(Self { store: Arc::from(store), root })
+    }
+
+    fn path(&self, key: &str) -> Path {
+        key.split('/').fold(self.root.clone(), |path, part| path.child(part))
+    }
+
+    pub async fn put(&self, key: &str, bytes: Bytes) -> Result<(), MediaStorageError> {
+        self.store.put(&self.path(key), bytes.into()).await?;
+        Ok(())
+    }
+
+    pub async fn get(&self, key: &str) -> Result<Bytes, MediaStorageError> {
+        Ok(self.store.get(&self.path(key)).await?.bytes().await?)
+    }
+
+    pub async fn delete(&self, key: &str) -> Result<(), MediaStorageError> {
+        self.store.delete(&self.path(key)).await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn stores_reads_and_deletes_under_nested_keys() {
+        let dir = std::env::temp_dir().join(format!("parley-media-test-{}", uuid::Uuid::now_v7()));
+        let storage = MediaStorage::from_url(&format!("file://{}", dir.display())).unwrap();
+        storage.put("org/channel/media", Bytes::from_static(b"jpeg bytes")).await.unwrap();
+        assert_eq!(storage.get("org/channel/media").await.unwrap(), Bytes::from_static(b"jpeg bytes"));
+        assert!(dir.join("org/channel/media").exists());
+        storage.delete("org/channel/media").await.unwrap();
+        assert!(storage.get("org/channel/media").await.is_err());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn refuses_urls_it_cannot_serve() {
+        assert!(MediaStorage::from_url("not a url").is_err());
+        assert!(MediaStorage::from_url("s3://bucket/prefix").is_err(), "the aws feature is not built in");
+    }
+}

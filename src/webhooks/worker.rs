@@ -1,0 +1,145 @@
+//! The webhook worker: claims stored deliveries (`FOR UPDATE SKIP LOCKED`, under a lease) and
+//! processes each in its own organization's transaction. Delivery to Parley is at-least-once and
+//! processing is idempotent, so a crash anywhere loses nothing and doubles nothing.
+
+use super::ingest::NOTIFY_CHANNEL;
+use super::process;
+use crate::db;
+use crate::domain::{ChannelId, OrganizationId};
+use crate::{Error, Result};
+use serde_json::Value;
+use sqlx::PgPool;
+use sqlx::postgres::PgListener;
+use std::time::Duration;
+use tokio::task::JoinSet;
+
+/// How long a claimed delivery is reserved for its worker; after that another one may take it.
+pub const LEASE: Duration = Duration::from_secs(60);
+/// A delivery that failed this many times is left alone, its last error kept for an operator.
+pub const MAX_ATTEMPTS: i32 = 10;
+const BATCH: i64 = 100;
+/// Deliveries of one batch processed at once (each in its own transaction and connection).
+const PARALLEL: usize = 4;
+/// Without notifications (or to retry failed deliveries and expired leases) the worker looks
+/// for work this often.
+const POLL: Duration = Duration::from_secs(1);
+
+/// A delivery reserved for this worker until its lease expires.
+#[derive(Debug, Clone)]
+pub struct ClaimedEvent {
+    pub id: i64,
+    pub organization: OrganizationId,
+    pub channel: ChannelId,
+    pub payload: Value,
+    pub attempts: i32,
+}
+
+/// Reserves up to `limit` due deliveries for `lease`, counting an attempt for each.
+pub async fn claim(pool: &PgPool, limit: i64, lease: Duration) -> Result<Vec<ClaimedEvent>> {
+    let lease_seconds = i32::try_from(lease.as_secs()).map_err(|_| Error::Internal("lease too long".into()))?;
+    let rows: Vec<(i64, OrganizationId, ChannelId, Value, i32)> = sqlx::query_as(
+        "SELECT id, organization_id, channel_id, payload, attempts FROM claim_webhook_events($1, $2, $3)",
+    )
+    .bind(i32::try_from(limit).unwrap_or(i32::MAX))
+    .bind(lease_seconds)
+    .bind(MAX_ATTEMPTS)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, organization, channel, payload, attempts)| ClaimedEvent { id, organization, channel, payload, attempts })
+        .collect())
+}
+
+/// Claims and processes one batch; returns how many deliveries it claimed. A delivery that fails
+/// keeps its error and is retried after a backoff that grows with its attempts.
+pub async fn process_batch(pool: &PgPool, limit: i64) -> Result<usize> {
+    let events = claim(pool, limit, LEASE).await?;
+    let claimed = events.len();
+    let mut running = JoinSet::new();
+    for event in events {
+        if running.len() >= PARALLEL {
+            finished(running.join_next().await);
+        }
+        let pool = pool.clone();
+        running.spawn(async move { handle(&pool, event).await });
+    }
+    while let Some(done) = running.join_next().await {
+        finished(Some(done));
+    }
+    Ok(claimed)
+}
+
+fn finished(done: Option<std::result::Result<(), tokio::task::JoinError>>) {
+    if let Some(Err(e)) = done {
+        tracing::error!(error = %e, "webhook processing task panicked; its delivery is retried after the lease");
+    }
+}
+
+async fn handle(pool: &PgPool, event: ClaimedEvent) {
+    let Err(error) = process::process(pool, &event).await else { return };
+    tracing::warn!(event = event.id, attempts = event.attempts, %error, "webhook delivery not processed");
+    if let Err(e) = record_failure(pool, &event, &error).await {
+        tracing::error!(event = event.id, error = %e, "could not record a webhook processing failure");
+    }
+}
+
+async fn record_failure(pool: &PgPool, event: &ClaimedEvent, error: &Error) -> Result<()> {
+    let mut tx = db::scoped(pool, Some(event.organization), None).await?;
+    sqlx::query(
+        "UPDATE webhook_events SET last_error = $2,
+             locked_until = now() + make_interval(secs => least(power(2, attempts), 3600))
+         WHERE id = $1",
+    )
+    .bind(event.id)
+    .bind(error.to_string())
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Runs forever: drains due deliveries, applies statuses whose message has appeared, then sleeps
+/// until an ingest commit notifies (any instance's, through Postgres) or the poll interval ends.
+pub async fn run(pool: PgPool) {
+    let mut listener = listen(&pool).await;
+    loop {
+        loop {
+            match process_batch(&pool, BATCH).await {
+                Ok(n) if n as i64 == BATCH => continue,
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::error!(error = %e, "claiming webhook deliveries failed");
+                    break;
+                }
+            }
+        }
+        if let Err(e) = process::retry_pending_statuses(&pool, BATCH).await {
+            tracing::error!(error = %e, "applying pending statuses failed");
+        }
+        match listener.as_mut() {
+            Some(l) => {
+                if let Ok(Err(e)) = tokio::time::timeout(POLL, l.recv()).await {
+                    tracing::warn!(error = %e, "webhook notifications interrupted, polling meanwhile");
+                    tokio::time::sleep(POLL).await;
+                }
+            }
+            None => tokio::time::sleep(POLL).await,
+        }
+    }
+}
+
+async fn listen(pool: &PgPool) -> Option<PgListener> {
+    let listener = async {
+        let mut listener = PgListener::connect_with(pool).await?;
+        listener.listen(NOTIFY_CHANNEL).await?;
+        Ok::<_, sqlx::Error>(listener)
+    };
+    match listener.await {
+        Ok(l) => Some(l),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for webhook notifications, polling instead");
+            None
+        }
+    }
+}
