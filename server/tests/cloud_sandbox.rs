@@ -27,7 +27,7 @@ use std::time::Duration;
 
 const PHONE: &str = "1001";
 const WABA: &str = "2001";
-const TOKEN: &str = "token-1";
+const TOKEN: &str = "sandbox-token-1";
 const APP_SECRET: &str = "app-secret-1";
 const VERIFY_TOKEN: &str = "verify-me";
 const CUSTOMER: &str = "4915112345678";
@@ -208,7 +208,8 @@ fn order_ready(name: &str) -> NewTemplate {
 }
 
 fn order_ready_for(template: &TemplateDefinition, name: &str, order: &str) -> MessageContent {
-    let body = TemplateComponent::body(vec![TemplateParameter::text(name).unwrap(), TemplateParameter::text(order).unwrap()]);
+    let values = vec![TemplateParameter::text(name).unwrap(), TemplateParameter::text(order).unwrap()];
+    let body = TemplateComponent::body(values);
     let button = TemplateComponent::quick_reply(0, &format!("thanks-{order}"));
     MessageContent::Template(template.message(vec![body.unwrap(), button.unwrap()]).unwrap())
 }
@@ -341,7 +342,8 @@ async fn refusals_come_back_as_graph_errors_with_their_class(_: PgPoolOptions, o
 
     let template = s.approved(&order_ready("order_ready")).await;
     let name = TemplateName::parse("order_ready").unwrap();
-    let unknown = TemplateMessage::new(TemplateName::parse("no_such_template").unwrap(), TemplateLanguage::parse("en_US").unwrap(), vec![]);
+    let english = TemplateLanguage::parse("en_US").unwrap();
+    let unknown = TemplateMessage::new(TemplateName::parse("no_such_template").unwrap(), english.clone(), vec![]);
     assert_eq!(
         graph_error(s.send(CUSTOMER, MessageContent::Template(unknown.unwrap())).await),
         (132001, ErrorClass::Permanent)
@@ -353,7 +355,7 @@ async fn refusals_come_back_as_graph_errors_with_their_class(_: PgPoolOptions, o
     );
     // Built without the definition, so the client cannot know the body wants two values.
     let one_value = TemplateComponent::body(vec![TemplateParameter::text("Zoë").unwrap()]).unwrap();
-    let short = TemplateMessage::new(name.clone(), TemplateLanguage::parse("en_US").unwrap(), vec![one_value]).unwrap();
+    let short = TemplateMessage::new(name, english, vec![one_value]).unwrap();
     assert_eq!(graph_error(s.send(CUSTOMER, MessageContent::Template(short)).await), (132000, ErrorClass::Permanent));
 
     s.set_template_status(&template.id, "PAUSED").await;
@@ -542,4 +544,184 @@ async fn templates_are_listed_across_pages_and_deleted(_: PgPoolOptions, options
     assert_eq!(listed.len(), 99);
     assert!(!listed.iter().any(|t| t.name == "order_ready_000" || t.name == "order_ready_001"));
     s.running.shutdown().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inbound media: from the customer's phone, through Parley's webhook, into media storage
+
+struct Parley {
+    pool: sqlx::PgPool,
+    admin: sqlx::PgPool,
+    secrets: parley::secrets::SecretKey,
+    storage: parley::media::MediaStorage,
+    storage_dir: std::path::PathBuf,
+}
+
+/// Parley serving its real router on 127.0.0.1, with a channel for the sandbox's business that
+/// is validated and subscribed, so the sandbox's webhooks reach Parley's receiver.
+async fn parley_connected_to(s: &Sandbox, options: PgConnectOptions) -> Parley {
+    use parley::auth::register::{Registration, register_owner};
+    use parley::channels::{self, ChannelForm};
+    parley::db::migrate(options.clone()).await.unwrap();
+    let pool = parley::db::connect(options.clone(), 5).await.unwrap();
+    let admin = PgPoolOptions::new().max_connections(1).connect_with(options).await.unwrap();
+    let secrets = parley::secrets::SecretKey::parse_hex(&"22".repeat(32)).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let public_url = format!("http://{}", listener.local_addr().unwrap());
+    let state = parley_server::http::ServerState {
+        app: parley_app::context::AppState {
+            pool: pool.clone(),
+            mailer: parley::mail::Mailer::DevMailbox,
+            public_url: public_url.clone(),
+            secure_cookies: false,
+            secrets: secrets.clone(),
+            cloud: s.cloud.clone(),
+        },
+        leptos: leptos::prelude::LeptosOptions::builder().output_name("parley").build(),
+        metrics: Default::default(),
+    };
+    let app = parley_server::http::router(state, public_url.clone());
+    tokio::spawn(async move {
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap()
+    });
+
+    let registration = Registration {
+        name: "Ana Alpha",
+        email: "ana@alpha.example",
+        password: "a long enough password",
+        organization_name: "Alpha Bakery",
+    };
+    let token = register_owner(&pool, registration).await.unwrap();
+    let actor = parley::auth::sessions::resolve(&pool, &token.0).await.unwrap().unwrap().actor.unwrap();
+    let form = ChannelForm {
+        name: "Bakery".into(),
+        phone_number_id: PHONE.into(),
+        waba_id: WABA.into(),
+        app_id: "3001".into(),
+        app_secret: APP_SECRET.into(),
+        access_token: TOKEN.into(),
+        verify_token: VERIFY_TOKEN.into(),
+        graph_api_base_url: s.running.graph_base_url(),
+    };
+    let channel = channels::create(&pool, &secrets, &actor, &form).await.unwrap().channel;
+    let channel = channels::validate(&pool, &secrets, &s.cloud, &actor, channel.id).await.unwrap();
+    assert_eq!(channel.status_message, None);
+    channels::subscribe(&pool, &secrets, &s.cloud, &public_url, &actor, channel.id).await.unwrap();
+
+    let storage_dir = std::env::temp_dir().join(format!("parley-cloud-sandbox-{}", uuid::Uuid::now_v7()));
+    let storage = parley::media::MediaStorage::directory(&storage_dir).unwrap();
+    Parley { pool, admin, secrets, storage, storage_dir }
+}
+
+impl Parley {
+    /// Runs the webhook worker until `count` media wait for their download.
+    async fn pending_media(&self, count: usize) -> Vec<parley::webhooks::media::PendingMedia> {
+        for _ in 0..100 {
+            parley::webhooks::worker::process_batch(&self.pool, 100).await.unwrap();
+            let pending = parley::webhooks::media::pending(&self.pool, 100).await.unwrap();
+            if pending.len() >= count {
+                return pending;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the customer's media never reached Parley");
+    }
+
+    async fn media_row(&self, id: uuid::Uuid) -> (String, Option<String>, Option<String>) {
+        sqlx::query_as("SELECT download_state, storage_key, download_error FROM media WHERE id = $1")
+            .bind(id)
+            .fetch_one(&self.admin)
+            .await
+            .unwrap()
+    }
+}
+
+impl Parley {
+    /// Ends every connection to the test database, so it can be dropped at once: a connection the
+    /// pool still counts as checked out outlives `close()`, and Postgres would wait 5 s for it.
+    async fn close(self) {
+        self.pool.close().await;
+        sqlx::query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .execute(&self.admin)
+        .await
+        .unwrap();
+        self.admin.close().await;
+    }
+}
+
+impl Drop for Parley {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.storage_dir);
+    }
+}
+
+/// The media id the sandbox gave the customer's latest picture, and its bytes as the sandbox holds them.
+async fn customers_picture(s: &Sandbox, wa_id: &str) -> (String, Bytes) {
+    let chat = s.chat(wa_id).await;
+    let message = chat.iter().rev().find(|m| m["direction"] == "inbound" && m["type"] == "image").unwrap();
+    let media_id = message["message"]["image"]["id"].as_str().unwrap().to_owned();
+    let response = s.http.get(format!("{}/sandbox/media/{media_id}", s.base)).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    (media_id, response.bytes().await.unwrap())
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_picture_the_customer_sends_is_downloaded_into_storage(_: PgPoolOptions, options: PgConnectOptions) {
+    let s = Sandbox::start(&options).await;
+    let parley = parley_connected_to(&s, options).await;
+    let photo = json!({"type": "image", "image": {"caption": "My cake order"}});
+    s.customer_says(CUSTOMER, photo).await;
+    let (media_id, held) = customers_picture(&s, CUSTOMER).await;
+    assert!(held.starts_with(b"\x89PNG"), "the sandbox's sample picture");
+
+    let pending = parley.pending_media(1).await;
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].meta_media_id, media_id);
+    assert_eq!(pending[0].mime_type.as_deref(), Some("image/png"));
+    let downloaded =
+        parley::media::download::download_pending(&parley.pool, &parley.secrets, &s.cloud, &parley.storage, 10).await;
+    assert_eq!(downloaded.unwrap(), 1);
+
+    let row = &pending[0];
+    let key = format!("{}/{}/{}", row.organization_id, row.channel_id, row.id);
+    assert_eq!(parley.media_row(row.id).await, ("stored".into(), Some(key.clone()), None));
+    assert_eq!(parley.storage.get(&key).await.unwrap(), held, "the bytes the sandbox holds");
+    assert!(parley::webhooks::media::pending(&parley.pool, 10).await.unwrap().is_empty());
+    let again = parley::media::download::download_pending(&parley.pool, &parley.secrets, &s.cloud, &parley.storage, 10);
+    assert_eq!(again.await.unwrap(), 0, "nothing left to do");
+    s.running.shutdown().await;
+    parley.close().await;
+}
+
+#[sqlx::test(migrations = false)]
+async fn media_stays_pending_while_meta_is_unreachable_and_fails_once_it_is_gone(
+    _: PgPoolOptions,
+    options: PgConnectOptions,
+) {
+    let s = Sandbox::start(&options).await;
+    let parley = parley_connected_to(&s, options).await;
+    s.customer_says(CUSTOMER, json!({"type": "image", "image": {}})).await;
+    let (media_id, _) = customers_picture(&s, CUSTOMER).await;
+    let row = parley.pending_media(1).await.remove(0);
+    let download = || {
+        parley::media::download::download_pending(&parley.pool, &parley.secrets, &s.cloud, &parley.storage, 10)
+    };
+
+    let (database_url, addr) = (s.database_url.clone(), s.running.addr);
+    s.running.shutdown().await;
+    assert_eq!(download().await.unwrap(), 0, "unreachable: tried again later");
+    assert_eq!(parley.media_row(row.id).await.0, "pending");
+
+    // Back again, without the file: Meta's "does not exist" is final.
+    let s = Sandbox::start_at(database_url, addr).await;
+    s.cloud.delete_media(&s.account, &media_id).await.unwrap();
+    assert_eq!(download().await.unwrap(), 1);
+    let (state, key, error) = parley.media_row(row.id).await;
+    assert_eq!((state.as_str(), key), ("failed", None));
+    assert!(error.as_deref().is_some_and(|e| e.contains("does not exist")), "{error:?}");
+    s.running.shutdown().await;
+    parley.close().await;
 }

@@ -40,7 +40,7 @@ pub async fn run(pool: PgPool, secrets: SecretKey, cloud: CloudClient, storage: 
         match pass(&pool, &secrets, &cloud, &storage, BATCH, &mut retries, Instant::now()).await {
             Ok(settled) if settled > 0 => continue,
             Ok(_) => {}
-            Err(error) => tracing::warn!(%error, "media downloader: could not read pending media"),
+            Err(error) => tracing::warn!(%error, "media downloader: pass interrupted, retrying shortly"),
         }
         tokio::time::sleep(IDLE).await;
     }
@@ -254,20 +254,22 @@ mod tests {
     use crate::domain::cloud::GraphError;
 
     fn info(sha256: &str) -> MediaInfo {
-        MediaInfo { url: "http://x".into(), mime_type: "image/png".into(), sha256: sha256.into(), file_size: 5, id: "1".into() }
+        let (url, mime_type) = ("http://x".into(), "image/png".into());
+        MediaInfo { url, mime_type, sha256: sha256.into(), file_size: 5, id: "1".into() }
     }
 
     #[test]
     fn checksum_is_read_as_hex_or_base64() {
+        use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
         let bytes = Bytes::from_static(b"hello");
         let digest = Sha256::digest(&bytes);
         assert_eq!(check_sha256(&info(&hex::encode(digest)), &bytes), Ok(()));
         assert_eq!(check_sha256(&info(&hex::encode(digest).to_uppercase()), &bytes), Ok(()));
-        assert_eq!(check_sha256(&info(&base64::engine::general_purpose::STANDARD.encode(digest)), &bytes), Ok(()));
-        assert_eq!(check_sha256(&info(&base64::engine::general_purpose::STANDARD_NO_PAD.encode(digest)), &bytes), Ok(()));
+        assert_eq!(check_sha256(&info(&STANDARD.encode(digest)), &bytes), Ok(()));
+        assert_eq!(check_sha256(&info(&STANDARD_NO_PAD.encode(digest)), &bytes), Ok(()));
         let other = Bytes::from_static(b"hellO");
         assert!(check_sha256(&info(&hex::encode(digest)), &other).is_err());
-        assert!(check_sha256(&info(&base64::engine::general_purpose::STANDARD.encode(digest)), &other).is_err());
+        assert!(check_sha256(&info(&STANDARD.encode(digest)), &other).is_err());
         assert_eq!(check_sha256(&info(""), &other), Ok(()), "no checksum announced");
         assert_eq!(check_sha256(&info("not-a-digest"), &other), Ok(()));
     }
