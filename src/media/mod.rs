@@ -3,6 +3,8 @@
 //! feature, not new code). Keys are `{organization}/{channel}/{media}`, so a tenant's files can be
 //! listed or removed together.
 
+pub mod download;
+
 use bytes::Bytes;
 use object_store::ObjectStore;
 use object_store::path::Path;

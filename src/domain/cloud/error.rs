@@ -23,17 +23,20 @@ pub struct GraphErrorEnvelope {
     pub error: GraphError,
 }
 
+/// Meta's shape; the aliases and the top-level `details` read back what `GraphError` serializes.
 #[derive(Deserialize)]
 struct ErrorWire {
     code: i64,
-    #[serde(default)]
+    #[serde(default, alias = "subcode")]
     error_subcode: Option<i64>,
     #[serde(default)]
     message: String,
-    #[serde(default, rename = "type")]
+    #[serde(default, rename = "type", alias = "error_type")]
     error_type: Option<String>,
     #[serde(default)]
     error_data: Option<ErrorData>,
+    #[serde(default)]
+    details: Option<String>,
     #[serde(default)]
     fbtrace_id: Option<String>,
     // Webhook status errors carry `title` instead of `message`.
@@ -55,7 +58,7 @@ impl From<ErrorWire> for GraphError {
             subcode: wire.error_subcode,
             message,
             error_type: wire.error_type,
-            details: wire.error_data.and_then(|d| d.details).filter(|d| !d.trim().is_empty()),
+            details: wire.error_data.and_then(|d| d.details).or(wire.details).filter(|d| !d.trim().is_empty()),
             fbtrace_id: wire.fbtrace_id,
         }
     }
@@ -149,6 +152,8 @@ mod tests {
             }
         );
         assert_eq!(error.class(), ErrorClass::Permanent);
+        let round_trip: GraphError = serde_json::from_value(serde_json::to_value(&error).unwrap()).unwrap();
+        assert_eq!(round_trip, error);
         assert_eq!(
             error.to_string(),
             "(#131009) Parameter value is not valid: Button title length invalid. Min length: 1, Max length: 20"

@@ -5,6 +5,7 @@
 pub mod error;
 pub mod media;
 pub mod number;
+mod outbound_json;
 pub mod send;
 pub mod template;
 pub mod webhook;

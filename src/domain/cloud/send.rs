@@ -635,7 +635,7 @@ impl Serialize for MarkRead {
 }
 
 /// Meta accepted the message (not: delivered it). Delivery arrives later as status webhooks.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(try_from = "SendResponse")]
 pub struct SendAccepted {
     pub wa_id: String,

@@ -753,13 +753,12 @@ impl NewTemplate {
                 "A template has at most one header, one footer and one row of buttons".into(),
             ));
         }
-        let mut named = false;
         for component in &components {
             match component {
                 TemplateSection::Header { format, text, example } => {
                     check_new_header(*format, text.as_deref(), example.as_ref())?
                 }
-                TemplateSection::Body { text, example } => named = check_new_body(text, example.as_ref())?,
+                TemplateSection::Body { text, example } => check_new_body(text, example.as_ref())?,
                 TemplateSection::Footer { text } => {
                     limited("Footer", text, Self::MAX_FOOTER)?;
                     if !placeholders_in(text).is_empty() {
@@ -774,7 +773,21 @@ impl NewTemplate {
                 }
             }
         }
-        let parameter_format = named.then_some(ParameterFormat::Named);
+        // Meta takes one parameter format for the whole template, header and body alike.
+        let placeholders = components
+            .iter()
+            .filter_map(|c| match c {
+                TemplateSection::Header { text, .. } => text.as_deref(),
+                TemplateSection::Body { text, .. } => Some(text.as_str()),
+                _ => None,
+            })
+            .flat_map(placeholders_in)
+            .collect::<Vec<_>>();
+        let named = placeholders.iter().filter(|p| matches!(p, Placeholder::Named(_))).count();
+        if named != 0 && named != placeholders.len() {
+            return Err(MessageRejected::Invalid("Placeholders must be either all numbered or all named".into()));
+        }
+        let parameter_format = (named != 0).then_some(ParameterFormat::Named);
         Ok(Self { name, language, category, parameter_format, components })
     }
 
@@ -812,12 +825,12 @@ fn check_new_header(
     }
 }
 
-/// Checks a body and its examples; answers whether it uses named placeholders.
-fn check_new_body(text: &str, example: Option<&TemplateExample>) -> Result<bool, MessageRejected> {
+/// Checks a body and that each of its placeholders has an example.
+fn check_new_body(text: &str, example: Option<&TemplateExample>) -> Result<(), MessageRejected> {
     let text = limited("Body", text, NewTemplate::MAX_BODY)?;
     let placeholders = placeholders_in(&text);
     if placeholders.is_empty() {
-        return Ok(false);
+        return Ok(());
     }
     let trimmed = text.trim();
     if trimmed.starts_with("{{") || trimmed.ends_with("}}") {
@@ -843,7 +856,7 @@ fn check_new_body(text: &str, example: Option<&TemplateExample>) -> Result<bool,
         if examples != placeholders.len() {
             return Err(MessageRejected::Missing { what: "An example for each body placeholder".into() });
         }
-        return Ok(false);
+        return Ok(());
     }
     let examples = example.map(|e| e.body_text_named_params.as_slice()).unwrap_or_default();
     for placeholder in &placeholders {
@@ -853,7 +866,7 @@ fn check_new_body(text: &str, example: Option<&TemplateExample>) -> Result<bool,
             return Err(MessageRejected::Missing { what: format!("An example for {{{{{name}}}}}") });
         }
     }
-    Ok(true)
+    Ok(())
 }
 
 fn check_new_buttons(buttons: &[TemplateButton]) -> Result<(), MessageRejected> {
@@ -1232,6 +1245,18 @@ mod tests {
         };
         let template = new_template(vec![named]).unwrap();
         assert_eq!(serde_json::to_value(&template).unwrap()["parameter_format"], "NAMED");
+        let named_header = TemplateSection::Header {
+            format: HeaderFormat::Text,
+            text: Some("Hi {{first_name}}".into()),
+            example: Some(TemplateExample {
+                header_text_named_params: vec![NamedExample { param_name: "first_name".into(), example: "Ada".into() }],
+                ..Default::default()
+            }),
+        };
+        let template = new_template(vec![named_header.clone(), body("Your order has shipped.", &[])]).unwrap();
+        assert_eq!(serde_json::to_value(&template).unwrap()["parameter_format"], "NAMED");
+        let mixed = new_template(vec![named_header, body("Order {{1}} has shipped.", &["#42"])]);
+        assert_eq!(mixed.unwrap_err().to_string(), "Placeholders must be either all numbered or all named");
         let media_header = TemplateSection::Header { format: HeaderFormat::Image, text: None, example: None };
         assert!(new_template(vec![media_header, body("Hi", &[])]).is_err());
     }
