@@ -11,6 +11,7 @@ use parley::auth::SignedIn;
 use parley::domain::{Actor, Permission};
 use parley::mail::Mailer;
 use parley::cloud::CloudClient;
+use parley::media::MediaStorage;
 use parley::secrets::SecretKey;
 use sqlx::PgPool;
 use std::net::SocketAddr;
@@ -25,6 +26,8 @@ pub struct AppState {
     pub secrets: SecretKey,
     /// One Cloud API client for the process: its connection pool is shared by every request.
     pub cloud: CloudClient,
+    /// Media files (inbound attachments): a local directory or an object store.
+    pub media: MediaStorage,
 }
 
 pub fn state() -> Result<AppState, AppError> {

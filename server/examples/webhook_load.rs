@@ -81,11 +81,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let expected = (events + (concurrency * 4).min(events)) as i64;
     let deadline = Instant::now() + Duration::from_secs(600);
     loop {
-        let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM webhook_events WHERE channel_id = $1 AND processed_at IS NOT NULL")
-            .bind(channel.id)
-            .fetch_one(&state.pool)
-            .await
-            .unwrap_or(0);
+        let mut tx = parley::db::scoped(&state.pool, Some(actor.organization_id), None).await?;
+        let stored: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM webhook_events WHERE channel_id = $1 AND processed_at IS NOT NULL",
+        )
+        .bind(channel.id)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
         if stored >= expected || Instant::now() > deadline {
             println!("  processed   {stored}/{expected} payloads {:.2} s after the first post", started.elapsed().as_secs_f64());
             break;

@@ -1,5 +1,6 @@
 //! Configuration from environment variables (documented in README.md).
 
+use parley::media::MediaStorage;
 use parley::secrets::SecretKey;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -18,6 +19,8 @@ pub enum ConfigError {
     BadPublicUrl(String),
     #[error(transparent)]
     SecretKey(#[from] parley::secrets::SecretKeyError),
+    #[error(transparent)]
+    MediaStorage(#[from] parley::media::MediaStorageError),
     #[error("secret key file {path}: {source}")]
     SecretKeyFile { path: PathBuf, source: std::io::Error },
 }
@@ -35,6 +38,8 @@ pub struct Config {
     /// Where `run` starts the Cloud API sandbox (and `sandbox` listens); `None` when
     /// PARLEY_SANDBOX_ADDR is `off`, so `run` connects the demo organization to nothing.
     pub sandbox_addr: Option<SocketAddr>,
+    /// Where media files go: PARLEY_MEDIA_URL, else `$PARLEY_DATA_DIR/media`.
+    pub media_url: Option<String>,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -57,6 +62,7 @@ impl Config {
             Some(sandbox_raw.parse().map_err(|_| ConfigError::BadSandboxAddr(sandbox_raw.clone()))?)
         };
         Ok(Self {
+            media_url: var("PARLEY_MEDIA_URL"),
             sandbox_addr,
             database_url,
             addr,
@@ -78,6 +84,14 @@ impl Config {
         let after_scheme = self.public_url.find("://").map_or(0, |i| i + 3);
         let end = self.public_url[after_scheme..].find('/').map_or(self.public_url.len(), |i| i + after_scheme);
         self.public_url[..end].to_owned()
+    }
+
+    /// The media storage: the configured URL, or a directory in the data directory.
+    pub fn media_storage(&self) -> Result<MediaStorage, ConfigError> {
+        Ok(match &self.media_url {
+            Some(url) => MediaStorage::from_url(url)?,
+            None => MediaStorage::directory(&self.data_dir.join("media"))?,
+        })
     }
 
     /// `PARLEY_SECRET_KEY`, or the key kept in the data directory (generated on first run).
@@ -123,6 +137,7 @@ mod tests {
             site_root: String::new(),
             dev_reload: false,
             sandbox_addr: None,
+            media_url: None,
         }
     }
 

@@ -43,6 +43,7 @@ pub async fn app_state(config: &Config) -> Result<AppState, StartError> {
         secure_cookies: config.public_url.starts_with("https://"),
         secrets,
         cloud: parley::cloud::CloudClient::new(),
+        media: config.media_storage()?,
     })
 }
 
@@ -70,6 +71,12 @@ pub async fn serve(config: &Config, state: AppState) -> Result<(), StartError> {
 
 pub async fn serve_on(listener: tokio::net::TcpListener, config: &Config, state: AppState) -> Result<(), StartError> {
     tokio::spawn(parley::webhooks::worker::run(state.pool.clone(), parley::webhooks::worker::POLL));
+    tokio::spawn(parley::media::download::run(
+        state.pool.clone(),
+        state.secrets.clone(),
+        state.cloud.clone(),
+        state.media.clone(),
+    ));
     let server_state = http::ServerState { app: state, leptos: leptos_options(config), metrics: Default::default() };
     let router = http::router(server_state, config.public_origin());
     tracing::info!(addr = %config.addr, public_url = %config.public_url, "serving");

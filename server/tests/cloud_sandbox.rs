@@ -557,6 +557,12 @@ struct Parley {
     storage_dir: std::path::PathBuf,
 }
 
+/// A media directory of its own for this test.
+fn media_storage() -> parley::media::MediaStorage {
+    let dir = std::env::temp_dir().join(format!("parley-test-media-{}", uuid::Uuid::now_v7()));
+    parley::media::MediaStorage::directory(&dir).expect("a temporary media directory")
+}
+
 /// Parley serving its real router on 127.0.0.1, with a channel for the sandbox's business that
 /// is validated and subscribed, so the sandbox's webhooks reach Parley's receiver.
 async fn parley_connected_to(s: &Sandbox, options: PgConnectOptions) -> Parley {
@@ -576,6 +582,7 @@ async fn parley_connected_to(s: &Sandbox, options: PgConnectOptions) -> Parley {
             secure_cookies: false,
             secrets: secrets.clone(),
             cloud: s.cloud.clone(),
+            media: media_storage(),
         },
         leptos: leptos::prelude::LeptosOptions::builder().output_name("parley").build(),
         metrics: Default::default(),

@@ -35,7 +35,14 @@ fn app_state(pool: &PgPool) -> AppState {
         secure_cookies: false,
         secrets: secret_key(),
         cloud: CloudClient::new(),
+        media: media_storage(),
     }
+}
+
+/// A media directory of its own for this test.
+fn media_storage() -> parley::media::MediaStorage {
+    let dir = std::env::temp_dir().join(format!("parley-test-media-{}", uuid::Uuid::now_v7()));
+    parley::media::MediaStorage::directory(&dir).expect("a temporary media directory")
 }
 
 fn secret_key() -> SecretKey {

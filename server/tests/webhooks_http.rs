@@ -22,6 +22,12 @@ const ORIGIN: &str = "http://parley.test";
 const APP_SECRET: &str = "http-test-app-secret";
 const VERIFY_TOKEN: &str = "http-verify-token";
 
+/// A media directory of its own for this test.
+fn media_storage() -> parley::media::MediaStorage {
+    let dir = std::env::temp_dir().join(format!("parley-test-media-{}", uuid::Uuid::now_v7()));
+    parley::media::MediaStorage::directory(&dir).expect("a temporary media directory")
+}
+
 fn fixture(name: &str) -> Vec<u8> {
     let path = format!("{}/../tests/fixtures/webhooks/{name}.json", env!("CARGO_MANIFEST_DIR"));
     std::fs::read(&path).unwrap_or_else(|e| panic!("fixture {path}: {e}"))
@@ -55,7 +61,7 @@ async fn site(options: PgConnectOptions) -> Site {
     };
     let key = channels::create(&pool, &secrets, &actor, &form).await.unwrap().channel.webhook_key;
     let state = ServerState {
-        app: AppState { pool, mailer: Mailer::DevMailbox, public_url: ORIGIN.into(), secure_cookies: false, secrets, cloud: parley::cloud::CloudClient::new() },
+        app: AppState { pool, mailer: Mailer::DevMailbox, public_url: ORIGIN.into(), secure_cookies: false, secrets, cloud: parley::cloud::CloudClient::new(), media: media_storage() },
         leptos: LeptosOptions::builder().output_name("parley").build(),
         metrics: Default::default(),
     };
