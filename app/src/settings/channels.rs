@@ -1,7 +1,7 @@
 //! `/settings/channels`: the organization's WhatsApp numbers, their Cloud API credentials, the
 //! callback URL to give Meta, and the Validate / Subscribe steps that prove the connection works.
 
-use super::{Modal, Notice};
+use super::{Modal, Notice, TextInput};
 use crate::error::AppError;
 use crate::forms::{Field, FormAlert, FormErrors, SubmitButton};
 use crate::shell::RequirePermission;
@@ -361,73 +361,44 @@ fn ChannelSettingsForm(current: RwSignal<ChannelView>, notice: RwSignal<Option<S
     view! {
         <form on:submit=submit novalidate class="channel-form">
             <FormAlert errors=errors />
-            <ChannelField prefix=prefix.clone() label="Name" name="name" value=name errors hint=String::new() />
+            <TextInput label="Name" id=format!("{prefix}-name") name="name" value=name errors autocomplete="off" />
             <div class="form-grid">
-                <ChannelField prefix=prefix.clone() label="Phone number id" name="phone_number_id" value=phone_number_id errors hint=String::new() />
-                <ChannelField prefix=prefix.clone() label="WhatsApp Business Account id" name="waba_id" value=waba_id errors hint=String::new() />
-                <ChannelField prefix=prefix.clone() label="App id" name="app_id" value=app_id errors hint=String::new() />
-                <ChannelField prefix=prefix.clone() label="Verify token" name="verify_token" value=verify_token errors hint=String::new() />
-                <ChannelField
-                    prefix=prefix.clone()
+                <TextInput label="Phone number id" id=format!("{prefix}-phone_number_id") name="phone_number_id" value=phone_number_id errors autocomplete="off" />
+                <TextInput label="WhatsApp Business Account id" id=format!("{prefix}-waba_id") name="waba_id" value=waba_id errors autocomplete="off" />
+                <TextInput label="App id" id=format!("{prefix}-app_id") name="app_id" value=app_id errors autocomplete="off" />
+                <TextInput label="Verify token" id=format!("{prefix}-verify_token") name="verify_token" value=verify_token errors autocomplete="off" />
+                <TextInput
                     label="App secret"
+                    id=format!("{prefix}-app_secret")
                     name="app_secret"
                     kind="password"
                     value=app_secret
                     errors
+                    autocomplete="off"
                     hint=secret_hint(channel.app_secret_hint.clone())
                 />
-                <ChannelField
-                    prefix=prefix.clone()
+                <TextInput
                     label="Access token"
+                    id=format!("{prefix}-access_token")
                     name="access_token"
                     kind="password"
                     value=access_token
                     errors
+                    autocomplete="off"
                     hint=secret_hint(channel.access_token_hint.clone())
                 />
             </div>
-            <ChannelField
-                prefix=prefix.clone()
+            <TextInput
                 label="Graph API base URL"
+                id=format!("{prefix}-graph_api_base_url")
                 name="graph_api_base_url"
                 value=graph_api_base_url
                 errors
+                autocomplete="off"
                 hint=format!("Meta's is {}. Point it at the Cloud API sandbox to test without a Meta account.", GraphApiBaseUrl::meta().as_str())
             />
             <SubmitButton label="Save" busy_label="Saving…" pending=action.pending().into() />
         </form>
-    }
-}
-
-/// A field of one channel's form; ids carry the channel so several open forms stay distinct.
-#[component]
-fn ChannelField(
-    prefix: String,
-    label: &'static str,
-    name: &'static str,
-    value: RwSignal<String>,
-    errors: FormErrors,
-    hint: String,
-    #[prop(default = "text")] kind: &'static str,
-) -> impl IntoView {
-    let error = errors.field(name);
-    let id = format!("{prefix}-{name}");
-    let error_id = format!("{id}-error");
-    view! {
-        <div class="field" class:field-invalid=move || error.get().is_some()>
-            <label for=id.clone()>{label}</label>
-            <input
-                id=id
-                name=name
-                type=kind
-                autocomplete="off"
-                aria-invalid=move || error.get().is_some().to_string()
-                aria-describedby=error_id.clone()
-                bind:value=value
-            />
-            {(!hint.is_empty()).then(|| view! { <p class="field-hint">{hint}</p> })}
-            <p class="field-error" id=error_id role="alert">{move || error.get()}</p>
-        </div>
     }
 }
 

@@ -120,7 +120,7 @@ pub(crate) fn TextInput(
     errors: FormErrors,
     #[prop(default = "text")] kind: &'static str,
     #[prop(optional)] autocomplete: &'static str,
-    #[prop(optional)] hint: &'static str,
+    #[prop(optional, into)] hint: String,
 ) -> impl IntoView {
     let error = errors.field(name);
     let error_id = format!("{id}-error");
