@@ -8,6 +8,7 @@ pub mod context;
 mod dashboard;
 pub mod error;
 mod forms;
+mod inbox;
 mod organizations;
 mod profile;
 pub mod session;
@@ -58,6 +59,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/invite/:token") view=auth::AccountLinkPage />
                 <ParentRoute path=path!("") view=shell::AppShell>
                     <Route path=path!("") view=dashboard::DashboardPage />
+                    <Route path=path!("/inbox") view=inbox::InboxPage />
+                    <Route path=path!("/inbox/:conversation") view=inbox::InboxPage />
                     <Route path=path!("/profile") view=profile::ProfilePage />
                     <Route path=path!("/organizations/new") view=organizations::NewOrganizationPage />
                     <Route path=path!("/settings/organization") view=settings::OrganizationSettingsPage />

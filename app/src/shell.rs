@@ -62,6 +62,9 @@ fn SignedInFrame(user: CurrentUser) -> impl IntoView {
                 <OrganizationSwitcher />
                 <nav class="nav" on:click=move |_| nav_open.set(false)>
                     <A href="/" exact=true>"Dashboard"</A>
+                    <Show when=move || can(Permission::InboxRead)>
+                        <A href="/inbox">"Inbox"</A>
+                    </Show>
                     <Show when=move || {
                         can(Permission::SettingsOrganization) || can(Permission::SettingsChannels) || can(Permission::TeamManage)
                     }>

@@ -57,6 +57,7 @@ struct TenantB {
     role: RoleId,
     team: TeamId,
     channel: ChannelId,
+    conversation: uuid::Uuid,
     secrets: Vec<&'static str>,
 }
 
@@ -105,8 +106,43 @@ async fn furnish_b(pool: &PgPool) -> TenantB {
         role,
         team,
         channel,
-        secrets: vec!["Beta Secret", "beta-app-secret-value", "beta-access-token-value", "beta-verify-token", "bianca@beta.example", "bob@beta.example", "Bob Betamember", "beta-logo-bytes"],
+        conversation: uuid::Uuid::nil(),
+        secrets: vec!["Beta Secret Customer", "beta secret message", "Beta Secret", "beta-app-secret-value", "beta-access-token-value", "beta-verify-token", "bianca@beta.example", "bob@beta.example", "Bob Betamember", "beta-logo-bytes"],
     }
+}
+
+/// A customer of B writing to B's channel (as the webhook worker would have stored it).
+async fn furnish_b_conversation(admin: &PgPool, b: &TenantB) -> uuid::Uuid {
+    let (contact, conversation) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+    sqlx::query("INSERT INTO contacts (id, organization_id, wa_id, profile_name) VALUES ($1, $2, '4915199990000', 'Beta Secret Customer')")
+        .bind(contact)
+        .bind(b.organization)
+        .execute(admin)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO conversations (id, organization_id, contact_id, channel_id, last_message_at, last_inbound_at)
+         VALUES ($1, $2, $3, $4, now(), now())",
+    )
+    .bind(conversation)
+    .bind(b.organization)
+    .bind(contact)
+    .bind(b.channel)
+    .execute(admin)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO messages (id, organization_id, conversation_id, channel_id, wamid, direction, kind, body, content, status)
+         VALUES ($1, $2, $3, $4, 'wamid.beta', 'inbound', 'text', 'beta secret message', '{}', 'received')",
+    )
+    .bind(uuid::Uuid::now_v7())
+    .bind(b.organization)
+    .bind(conversation)
+    .bind(b.channel)
+    .execute(admin)
+    .await
+    .unwrap();
+    conversation
 }
 
 /// B's rows, as the superuser sees them, in a stable text form.
@@ -120,6 +156,9 @@ async fn snapshot(admin: &PgPool, b: &TenantB) -> Vec<String> {
         ("teams", "organization_id"),
         ("team_members", "organization_id"),
         ("channels", "organization_id"),
+        ("contacts", "organization_id"),
+        ("conversations", "organization_id"),
+        ("messages", "organization_id"),
     ] {
         let sql = format!("SELECT row_to_json(t)::text FROM {table} t WHERE {column} = $1 ORDER BY 1");
         rows.extend(sqlx::query_scalar::<_, String>(&sql).bind(b.organization).fetch_all(admin).await.unwrap());
@@ -139,6 +178,7 @@ async fn snapshot(admin: &PgPool, b: &TenantB) -> Vec<String> {
 /// A server function missing here fails the test: every new one must say how it is walked.
 fn calls(b: &TenantB) -> BTreeMap<&'static str, Vec<String>> {
     let (org, role, team, agent, owner, channel) = (b.organization, b.role, b.team, b.agent, b.owner, b.channel);
+    let conversation = b.conversation;
     BTreeMap::from([
         ("current_session", vec![String::new()]),
         ("switch_organization", vec![format!("organization={org}")]),
@@ -179,6 +219,8 @@ fn calls(b: &TenantB) -> BTreeMap<&'static str, Vec<String>> {
         ("validate_channel", vec![format!("channel={channel}")]),
         ("subscribe_channel", vec![format!("channel={channel}")]),
         ("unsubscribe_channel", vec![format!("channel={channel}")]),
+        ("list_conversations", vec!["filter=all&search=beta".into(), "filter=all".into()]),
+        ("get_thread", vec![format!("conversation={conversation}")]),
         // Last: it ends the session the walk uses (each call gets a fresh one anyway).
         ("logout", vec![String::new()]),
     ])
@@ -212,7 +254,8 @@ async fn organization_a_can_neither_read_nor_change_organization_b(_: PgPoolOpti
     let admin = PgPoolOptions::new().max_connections(1).connect_with(options).await.unwrap();
     // The instance's operator first, so neither tenant reads the dev mailbox.
     owner(&pool, "Opal Operator", "opal@operator.example", "Operator").await;
-    let b = furnish_b(&pool).await;
+    let mut b = furnish_b(&pool).await;
+    b.conversation = furnish_b_conversation(&admin, &b).await;
     let (a, _) = owner(&pool, "Ana Alpha", "ana@alpha.example", "Alpha Org").await;
     let before = snapshot(&admin, &b).await;
 
@@ -243,7 +286,8 @@ async fn organization_a_can_neither_read_nor_change_organization_b(_: PgPoolOpti
                 || body.contains(&b.agent.to_string())
                 || body.contains(&b.owner.to_string())
                 || body.contains(&b.organization.to_string())
-                || body.contains(&b.channel.to_string());
+                || body.contains(&b.channel.to_string())
+                || body.contains(&b.conversation.to_string());
             if touches_b {
                 assert!(!status.is_success(), "{name}({body}) succeeded on B's ids: {status} {text}");
                 assert!(

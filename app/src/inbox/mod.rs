@@ -1,0 +1,52 @@
+//! `/inbox` and `/inbox/:conversation`: the conversation list beside the open thread.
+
+mod bubble;
+mod list;
+mod thread;
+
+use crate::shell::RequirePermission;
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use parley::domain::Permission;
+use uuid::Uuid;
+
+/// Bumped whenever something may have changed a conversation (a reply sent here, an event from
+/// the server), so the list and the open thread fetch again.
+#[derive(Clone, Copy)]
+pub(crate) struct InboxRefresh(pub RwSignal<u32>);
+
+impl InboxRefresh {
+    pub fn bump(&self) {
+        self.0.update(|v| *v = v.wrapping_add(1));
+    }
+}
+
+#[component]
+pub fn InboxPage() -> impl IntoView {
+    view! {
+        <RequirePermission permission=Permission::InboxRead>
+            <Inbox />
+        </RequirePermission>
+    }
+}
+
+#[component]
+fn Inbox() -> impl IntoView {
+    let params = use_params_map();
+    let selected = Memo::new(move |_| params.with(|p| p.get("conversation").and_then(|c| Uuid::parse_str(&c).ok())));
+    let refresh = InboxRefresh(RwSignal::new(0));
+    provide_context(refresh);
+    view! {
+        <section class="inbox" class:inbox-thread-open=move || selected.get().is_some()>
+            <list::ConversationList selected />
+            {move || match selected.get() {
+                Some(conversation) => view! { <thread::ThreadView conversation /> }.into_any(),
+                None => view! {
+                    <div class="thread thread-empty">
+                        <p class="muted">"Pick a conversation on the left to read it and reply."</p>
+                    </div>
+                }.into_any(),
+            }}
+        </section>
+    }
+}

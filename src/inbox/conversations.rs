@@ -1,0 +1,125 @@
+//! Reading the inbox: the conversation list (filtered, searched, newest activity first, keyset
+//! pages) and a conversation's thread (newest page first, older pages on demand).
+
+use crate::auth::authorize;
+use crate::db;
+use crate::domain::inbox::{
+    ConversationHeader, ConversationSummary, InboxCursor, InboxPage, StatusFilter, Thread, ThreadMessage,
+};
+use crate::domain::{Actor, Permission};
+use crate::{Error, Result};
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+pub const PAGE_SIZE: i64 = 30;
+pub const THREAD_PAGE_SIZE: i64 = 50;
+
+/// The list as the agent filters it. `search` matches the contact's name, profile name or number,
+/// and the text of any message (full-text, Postgres `simple` dictionary).
+pub async fn list(
+    pool: &PgPool,
+    actor: &Actor,
+    filter: StatusFilter,
+    search: &str,
+    after: Option<InboxCursor>,
+) -> Result<InboxPage> {
+    authorize(actor, Permission::InboxRead)?;
+    let search = search.trim();
+    let mut tx = db::scoped(pool, Some(actor.organization_id), Some(actor.user_id)).await?;
+    let mut rows: Vec<ConversationSummary> = sqlx::query_as(
+        "SELECT c.id,
+                COALESCE(NULLIF(k.name, ''), NULLIF(k.profile_name, ''), '+' || k.wa_id) AS contact_name,
+                k.wa_id, ch.name AS channel_name, c.status, c.last_message_at, c.unread_count,
+                m.body AS preview, m.kind AS preview_kind, m.direction AS preview_direction, m.status AS preview_status
+         FROM conversations c
+         JOIN contacts k ON k.organization_id = c.organization_id AND k.id = c.contact_id
+         JOIN channels ch ON ch.organization_id = c.organization_id AND ch.id = c.channel_id
+         LEFT JOIN LATERAL (
+             SELECT body, kind, direction, status FROM messages
+             WHERE conversation_id = c.id ORDER BY created_at DESC, id DESC LIMIT 1
+         ) m ON true
+         WHERE c.organization_id = $1
+           AND c.last_message_at IS NOT NULL
+           AND ($2::text IS NULL OR c.status = $2)
+           AND ($3 = '' OR k.wa_id LIKE '%' || $3 || '%' OR k.name ILIKE '%' || $3 || '%'
+                OR k.profile_name ILIKE '%' || $3 || '%'
+                OR EXISTS (SELECT 1 FROM messages s WHERE s.conversation_id = c.id
+                           AND to_tsvector('simple', s.body) @@ plainto_tsquery('simple', $3)))
+           AND ($4::timestamptz IS NULL OR (c.last_message_at, c.id) < ($4, $5))
+         ORDER BY c.last_message_at DESC, c.id DESC
+         LIMIT $6",
+    )
+    .bind(actor.organization_id)
+    .bind(filter.status())
+    .bind(search)
+    .bind(after.map(|a| a.last_message_at))
+    .bind(after.map(|a| a.id))
+    .bind(PAGE_SIZE + 1)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let next = if rows.len() as i64 > PAGE_SIZE {
+        rows.truncate(PAGE_SIZE as usize);
+        rows.last().map(|r| InboxCursor { last_message_at: r.last_message_at, id: r.id })
+    } else {
+        None
+    };
+    Ok(InboxPage { conversations: rows, next })
+}
+
+/// One conversation's header and a page of its messages: the newest ones, or those before
+/// `before` (a message id of the thread) when scrolling up.
+pub async fn thread(pool: &PgPool, actor: &Actor, conversation: Uuid, before: Option<Uuid>) -> Result<Thread> {
+    authorize(actor, Permission::InboxRead)?;
+    let mut tx = db::scoped(pool, Some(actor.organization_id), Some(actor.user_id)).await?;
+    let header: ConversationHeader = sqlx::query_as(
+        "SELECT c.id, COALESCE(NULLIF(k.name, ''), NULLIF(k.profile_name, ''), '+' || k.wa_id) AS contact_name,
+                k.wa_id, k.profile_name, ch.name AS channel_name, c.status, c.last_inbound_at
+         FROM conversations c
+         JOIN contacts k ON k.organization_id = c.organization_id AND k.id = c.contact_id
+         JOIN channels ch ON ch.organization_id = c.organization_id AND ch.id = c.channel_id
+         WHERE c.organization_id = $1 AND c.id = $2",
+    )
+    .bind(actor.organization_id)
+    .bind(conversation)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(Error::NotFound)?;
+    let boundary: Option<(DateTime<Utc>, Uuid)> = match before {
+        Some(id) => Some(
+            sqlx::query_as("SELECT created_at, id FROM messages WHERE organization_id = $1 AND conversation_id = $2 AND id = $3")
+                .bind(actor.organization_id)
+                .bind(conversation)
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(Error::NotFound)?,
+        ),
+        None => None,
+    };
+    let mut messages: Vec<ThreadMessage> = sqlx::query_as(
+        "SELECT id, direction, kind, body, content::text AS content, context_wamid, wamid, status,
+                CASE WHEN error IS NULL THEN NULL
+                     ELSE concat_ws(': ', '(#' || (error->>'code') || ')', error->>'title',
+                                    NULLIF(error->>'message', error->>'title'), error->>'details') END AS error,
+                created_at
+         FROM messages
+         WHERE organization_id = $1 AND conversation_id = $2
+           AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4))
+         ORDER BY created_at DESC, id DESC
+         LIMIT $5",
+    )
+    .bind(actor.organization_id)
+    .bind(conversation)
+    .bind(boundary.map(|b| b.0))
+    .bind(boundary.map(|b| b.1))
+    .bind(THREAD_PAGE_SIZE + 1)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let has_older = messages.len() as i64 > THREAD_PAGE_SIZE;
+    messages.truncate(THREAD_PAGE_SIZE as usize);
+    messages.reverse();
+    Ok(Thread { conversation: header, messages, has_older })
+}

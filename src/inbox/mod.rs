@@ -1,0 +1,3 @@
+//! The live team inbox: reading conversations and threads, and (with the outbound queue) replying.
+
+pub mod conversations;
