@@ -14,6 +14,8 @@ pub mod db;
 #[cfg(feature = "ssr")]
 pub mod error;
 #[cfg(feature = "ssr")]
+pub mod inbox;
+#[cfg(feature = "ssr")]
 pub mod mail;
 #[cfg(feature = "ssr")]
 pub mod media;

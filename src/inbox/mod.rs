@@ -1,0 +1,4 @@
+//! The team inbox: what agents do in a conversation with a customer. [`outbound`] sends their
+//! replies — stored first, then delivered to Meta by a worker, whatever the Cloud API's mood.
+
+pub mod outbound;
