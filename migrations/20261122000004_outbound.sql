@@ -71,17 +71,22 @@ BEGIN
     FROM abandoned
     WHERE m.id = abandoned.message_id AND m.status = 'pending';
 
+    -- Oldest first, so a conversation's messages leave in the order they were written.
     RETURN QUERY
-    UPDATE outbound_queue q
-    SET locked_until = now() + make_interval(secs => lease_seconds)
-    WHERE q.message_id IN (
-        SELECT w.message_id FROM outbound_queue w
-        WHERE w.locked_until IS NULL AND w.next_attempt_at <= now()
-        ORDER BY w.next_attempt_at, w.message_id
-        LIMIT batch
-        FOR UPDATE SKIP LOCKED
+    WITH claimed AS (
+        UPDATE outbound_queue q
+        SET locked_until = now() + make_interval(secs => lease_seconds)
+        WHERE q.message_id IN (
+            SELECT w.message_id FROM outbound_queue w
+            WHERE w.locked_until IS NULL AND w.next_attempt_at <= now()
+            ORDER BY w.next_attempt_at, w.message_id
+            LIMIT batch
+            FOR UPDATE SKIP LOCKED
+        )
+        RETURNING q.message_id, q.organization_id, q.channel_id, q.attempts, q.next_attempt_at
     )
-    RETURNING q.message_id, q.organization_id, q.channel_id, q.attempts;
+    SELECT c.message_id, c.organization_id, c.channel_id, c.attempts FROM claimed c
+    ORDER BY c.next_attempt_at, c.message_id;
 END
 $$;
 REVOKE ALL ON FUNCTION claim_outbound(integer, integer) FROM PUBLIC;
