@@ -335,3 +335,49 @@ async fn reading_a_conversation_clears_its_unread_count_and_tells_meta(_: PgPool
     assert_eq!(received[0]["status"], "read");
     assert_eq!(received[0]["message_id"], "wamid.NEW", "the customer's latest message");
 }
+
+#[sqlx::test(migrations = false)]
+async fn the_running_worker_sends_what_is_queued(_: PgPoolOptions, options: PgConnectOptions) {
+    let db = setup(options).await;
+    let graph = FakeGraph::start(vec![send_accepted("wamid.RUN")]).await;
+    let (owner, _, conversation) = setup_with(&db, &graph.base_url).await;
+    let running = tokio::spawn(worker::run(db.app.clone(), secret_key(), cloud()));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let stored = outbound::send(&db.app, &owner.actor, conversation, text("Woken up"), None).await.unwrap();
+    let mut status = String::new();
+    for _ in 0..100 {
+        status = message_row(&db, stored.id).await.0;
+        if status == "accepted" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    running.abort();
+    assert_eq!(status, "accepted");
+    assert_eq!(graph.received().len(), 1);
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_send_meta_never_answers_is_unknown_and_not_resent(_: PgPoolOptions, options: PgConnectOptions) {
+    let db = setup(options).await;
+    // Takes the request and never answers.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base_url = format!("http://{}/v21.0", silent.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = silent.accept().await {
+            held.push(stream);
+        }
+    });
+    let (owner, _, conversation) = setup_with(&db, &base_url).await;
+    let stored = outbound::send(&db.app, &owner.actor, conversation, text("Did it go?"), None).await.unwrap();
+
+    let impatient = CloudClient::with_timeouts(Duration::from_secs(1), Duration::from_millis(300));
+    assert_eq!(worker::send_due(&db.app, &secret_key(), &impatient, 10).await.unwrap(), 1);
+    let (status, wamid, error) = message_row(&db, stored.id).await;
+    assert_eq!((status.as_str(), wamid), ("unknown", None));
+    assert!(error.unwrap()["message"].as_str().unwrap().contains("did not answer"));
+    assert_eq!(queued(&db).await, 0, "never resent without a person deciding to");
+    assert_eq!(worker::send_due(&db.app, &secret_key(), &impatient, 10).await.unwrap(), 0);
+}

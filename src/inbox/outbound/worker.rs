@@ -25,6 +25,7 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::time::{Duration, Instant};
 
 /// How long a claimed message is reserved for its worker: longer than any send may take, so an
@@ -160,14 +161,13 @@ async fn attempt(
     accounts: &mut Accounts,
     claimed: &ClaimedMessage,
 ) -> Result<Outcome> {
-    if !accounts.contains_key(&claimed.channel_id) {
-        let account = connected(pool, secrets, claimed.organization_id, claimed.channel_id).await?;
-        accounts.insert(claimed.channel_id, account);
-    }
-    let (graph, phone_number_id) = match accounts.get(&claimed.channel_id) {
-        Some(Ok(account)) => account,
-        Some(Err(reason)) => return Ok(Outcome::Failed(json!({ "message": reason }))),
-        None => return Err(Error::Internal("channel account vanished".into())),
+    let account = match accounts.entry(claimed.channel_id) {
+        Entry::Occupied(known) => known.into_mut(),
+        Entry::Vacant(new) => new.insert(connected(pool, secrets, claimed.organization_id, claimed.channel_id).await?),
+    };
+    let (graph, phone_number_id) = match account {
+        Ok(account) => &*account,
+        Err(reason) => return Ok(Outcome::Failed(json!({ "message": reason }))),
     };
     let mut tx = db::scoped(pool, Some(claimed.organization_id), None).await?;
     let content: Value = sqlx::query_scalar("SELECT content FROM messages WHERE organization_id = $1 AND id = $2")
