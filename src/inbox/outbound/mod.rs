@@ -148,13 +148,20 @@ async fn quoted_wamid(
             .fetch_optional(&mut *conn)
             .await?
             .ok_or(Error::NotFound)?;
-            wamid.ok_or_else(|| Error::Conflict("That message has not reached WhatsApp yet, so it cannot be quoted".into()))
+            wamid.ok_or_else(|| {
+                Error::Conflict("That message has not reached WhatsApp yet, so it cannot be quoted".into())
+            })
         }
     }
 }
 
 /// Queues the message and wakes the workers once the transaction commits.
-async fn enqueue(conn: &mut PgConnection, organization: OrganizationId, channel: ChannelId, message: MessageId) -> Result<()> {
+async fn enqueue(
+    conn: &mut PgConnection,
+    organization: OrganizationId,
+    channel: ChannelId,
+    message: MessageId,
+) -> Result<()> {
     sqlx::query("INSERT INTO outbound_queue (message_id, organization_id, channel_id) VALUES ($1, $2, $3)")
         .bind(message)
         .bind(organization)

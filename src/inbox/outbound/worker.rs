@@ -22,7 +22,7 @@ use crate::secrets::SecretKey;
 use crate::webhooks::process;
 use crate::{Error, Result};
 use serde_json::{Value, json};
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use sqlx::postgres::PgListener;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -130,7 +130,13 @@ enum Outcome {
 
 type Accounts = HashMap<ChannelId, std::result::Result<(GraphAccount, String), String>>;
 
-async fn pass(pool: &PgPool, secrets: &SecretKey, cloud: &CloudClient, limit: i64, throttle: &mut Throttle) -> Result<usize> {
+async fn pass(
+    pool: &PgPool,
+    secrets: &SecretKey,
+    cloud: &CloudClient,
+    limit: i64,
+    throttle: &mut Throttle,
+) -> Result<usize> {
     let claimed = claim(pool, limit, LEASE).await?;
     let mut accounts = Accounts::new();
     let mut accepted = 0;
@@ -192,7 +198,9 @@ async fn attempt(
         Err(CloudError::Rejected(rejected)) => Outcome::Failed(json!({ "message": rejected.to_string() })),
         Err(error @ CloudError::Unreachable(_)) => Outcome::RetryLater(error.to_string()),
         // Meta (or a proxy before it) may have taken the message before the answer got lost.
-        Err(error @ (CloudError::Timeout | CloudError::UnexpectedResponse { .. })) => Outcome::Unknown(error.to_string()),
+        Err(error @ (CloudError::Timeout | CloudError::UnexpectedResponse { .. })) => {
+            Outcome::Unknown(error.to_string())
+        }
     })
 }
 
@@ -236,7 +244,8 @@ async fn record(pool: &PgPool, claimed: &ClaimedMessage, outcome: Outcome) -> Re
             .await?;
         }
         Outcome::RetryLater(reason) if claimed.attempts + 1 < MAX_ATTEMPTS => {
-            tracing::info!(message = %message, attempts = claimed.attempts + 1, reason, "outbound message retried later");
+            let attempts = claimed.attempts + 1;
+            tracing::info!(message = %message, attempts, reason, "outbound message retried later");
             sqlx::query(
                 "UPDATE outbound_queue SET attempts = attempts + 1, last_error = $2, locked_until = NULL,
                      next_attempt_at = now() + $3
@@ -271,7 +280,7 @@ async fn record(pool: &PgPool, claimed: &ClaimedMessage, outcome: Outcome) -> Re
     Ok(())
 }
 
-async fn fail(tx: &mut sqlx::PgConnection, organization: OrganizationId, message: MessageId, error: &Value) -> Result<()> {
+async fn fail(tx: &mut PgConnection, organization: OrganizationId, message: MessageId, error: &Value) -> Result<()> {
     sqlx::query(
         "UPDATE messages SET status = 'failed', error = $3
          WHERE organization_id = $1 AND id = $2 AND status IN ('pending', 'unknown')",
@@ -285,7 +294,12 @@ async fn fail(tx: &mut sqlx::PgConnection, organization: OrganizationId, message
     dequeue(tx, message).await
 }
 
-async fn status_event(tx: &mut sqlx::PgConnection, organization: OrganizationId, message: MessageId, status: &str) -> Result<()> {
+async fn status_event(
+    tx: &mut PgConnection,
+    organization: OrganizationId,
+    message: MessageId,
+    status: &str,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO message_status_events (organization_id, message_id, status, occurred_at)
          VALUES ($1, $2, $3, now()) ON CONFLICT DO NOTHING",
@@ -298,7 +312,7 @@ async fn status_event(tx: &mut sqlx::PgConnection, organization: OrganizationId,
     Ok(())
 }
 
-async fn dequeue(tx: &mut sqlx::PgConnection, message: MessageId) -> Result<()> {
+async fn dequeue(tx: &mut PgConnection, message: MessageId) -> Result<()> {
     sqlx::query("DELETE FROM outbound_queue WHERE message_id = $1").bind(message).execute(&mut *tx).await?;
     Ok(())
 }
