@@ -1,4 +1,3 @@
-//! The team inbox: what agents do in a conversation with a customer. [`outbound`] sends their
-//! replies — stored first, then delivered to Meta by a worker, whatever the Cloud API's mood.
+//! The live team inbox: reading conversations and threads, and (with the outbound queue) replying.
 
 pub mod outbound;
