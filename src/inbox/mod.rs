@@ -1,3 +1,6 @@
-//! The live team inbox: reading conversations and threads, and (with the outbound queue) replying.
+//! The team inbox: what agents do in a conversation with a customer. [`conversations`] reads the
+//! list and the threads; [`outbound`] sends their replies — stored first, then delivered to Meta by
+//! a worker, whatever the Cloud API's mood.
 
 pub mod conversations;
+pub mod outbound;

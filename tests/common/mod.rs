@@ -265,3 +265,142 @@ pub fn webhook_fixture(name: &str) -> Vec<u8> {
     let path = format!("{}/tests/fixtures/webhooks/{name}.json", env!("CARGO_MANIFEST_DIR"));
     std::fs::read(&path).unwrap_or_else(|e| panic!("fixture {path}: {e}"))
 }
+
+/// A stand-in for Meta's Graph API on 127.0.0.1: answers each request with the next scripted
+/// reply (the last one repeats) and records the bodies it received.
+pub struct FakeGraph {
+    pub base_url: String,
+    pub received: std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
+}
+
+impl FakeGraph {
+    /// Replies are (HTTP status, JSON body).
+    pub async fn start(replies: Vec<(u16, serde_json::Value)>) -> FakeGraph {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base_url = format!("http://{}/v21.0", listener.local_addr().unwrap());
+        let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = received.clone();
+        tokio::spawn(async move {
+            let mut served = 0usize;
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let mut buffer = Vec::new();
+                let mut chunk = [0u8; 8192];
+                let (head_end, length) = loop {
+                    if let Some(i) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+                        let head = String::from_utf8_lossy(&buffer[..i]).to_ascii_lowercase();
+                        let length = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .and_then(|v| v.trim().parse::<usize>().ok())
+                            .unwrap_or(0);
+                        break (i + 4, length);
+                    }
+                    match stream.read(&mut chunk).await {
+                        Ok(0) | Err(_) => break (usize::MAX, 0),
+                        Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+                    }
+                };
+                if head_end == usize::MAX {
+                    continue;
+                }
+                while buffer.len() < head_end + length {
+                    match stream.read(&mut chunk).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let body = serde_json::from_slice(&buffer[head_end..]).unwrap_or(serde_json::Value::Null);
+                log.lock().unwrap().push(body);
+                let (status, reply) = replies[served.min(replies.len() - 1)].clone();
+                served += 1;
+                let reply = reply.to_string();
+                let head = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    reply.len()
+                );
+                let _ = stream.write_all(head.as_bytes()).await;
+                let _ = stream.write_all(reply.as_bytes()).await;
+                let _ = stream.shutdown().await;
+            }
+        });
+        FakeGraph { base_url, received }
+    }
+
+    pub fn received(&self) -> Vec<serde_json::Value> {
+        self.received.lock().unwrap().clone()
+    }
+}
+
+/// Meta's answer to an accepted send.
+pub fn send_accepted(wamid: &str) -> (u16, serde_json::Value) {
+    let body = serde_json::json!({
+        "messaging_product": "whatsapp",
+        "contacts": [{"input": "4915112345678", "wa_id": "4915112345678"}],
+        "messages": [{"id": wamid, "message_status": "accepted"}]
+    });
+    (200, body)
+}
+
+/// Meta's error envelope with a code, as the Graph API answers it.
+pub fn graph_error(status: u16, code: i64, message: &str, details: &str) -> (u16, serde_json::Value) {
+    let body = serde_json::json!({"error": {
+        "message": message, "type": "OAuthException", "code": code,
+        "error_data": {"messaging_product": "whatsapp", "details": details}, "fbtrace_id": "Az8or2yhqkZfEZ-_4Qn_Bam"
+    }});
+    (status, body)
+}
+
+/// A channel connected to a Graph API at `graph_api_base_url`, able to send.
+pub async fn connected_channel(pool: &PgPool, owner: &Owner, name: &str, graph_api_base_url: &str) -> TestChannel {
+    let form = parley::channels::ChannelForm {
+        name: name.to_owned(),
+        phone_number_id: "1001".to_owned(),
+        waba_id: "2001".to_owned(),
+        app_id: "3001".to_owned(),
+        app_secret: APP_SECRET.to_owned(),
+        access_token: "test-access-token-1".to_owned(),
+        verify_token: VERIFY_TOKEN.to_owned(),
+        graph_api_base_url: graph_api_base_url.to_owned(),
+    };
+    let created = parley::channels::create(pool, &secret_key(), &owner.actor, &form)
+        .await
+        .expect("channel is created");
+    TestChannel {
+        id: created.channel.id,
+        organization_id: owner.organization_id,
+        key: created.channel.webhook_key,
+    }
+}
+
+/// A customer and their conversation on the channel (written as the superuser, as webhook
+/// processing would), with the customer's last message `hours_ago` (None: never wrote).
+pub async fn conversation(
+    db: &Db,
+    channel: &TestChannel,
+    wa_id: &str,
+    hours_ago: Option<i64>,
+) -> parley::domain::conversation::ConversationId {
+    let contact = uuid::Uuid::now_v7();
+    sqlx::query("INSERT INTO contacts (id, organization_id, wa_id, profile_name) VALUES ($1, $2, $3, 'Zoë')")
+        .bind(contact)
+        .bind(channel.organization_id)
+        .bind(wa_id)
+        .execute(&db.root)
+        .await
+        .unwrap();
+    let id = uuid::Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO conversations (id, organization_id, contact_id, channel_id, last_inbound_at, last_message_at)
+         VALUES ($1, $2, $3, $4, now() - make_interval(hours => $5), now() - make_interval(hours => $5))",
+    )
+    .bind(id)
+    .bind(channel.organization_id)
+    .bind(contact)
+    .bind(channel.id)
+    .bind(hours_ago.map(|h| h as i32))
+    .execute(&db.root)
+    .await
+    .unwrap();
+    parley::domain::conversation::ConversationId(id)
+}

@@ -1,0 +1,109 @@
+//! Writing to the customer: Enter sends, Shift+Enter breaks the line; closed when the 24-hour
+//! window is. A sent message is stored first and shows its ticks as Meta reports them.
+
+use super::InboxRefresh;
+use crate::error::AppError;
+use leptos::prelude::*;
+use parley::domain::cloud::TextMessage;
+use uuid::Uuid;
+
+#[component]
+pub(super) fn Composer(conversation: Uuid, window_open: bool) -> impl IntoView {
+    let refresh = expect_context::<InboxRefresh>();
+    let text = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let send = ServerAction::<SendReply>::new();
+    Effect::new(move || match send.value().get() {
+        Some(Ok(())) => {
+            text.set(String::new());
+            refresh.bump();
+        }
+        Some(Err(err)) => error.set(Some(err.to_string())),
+        None => {}
+    });
+    let submit = move || {
+        error.set(None);
+        let body = text.get_untracked();
+        if body.trim().is_empty() || send.pending().get_untracked() {
+            return;
+        }
+        match TextMessage::new(&body, false) {
+            Ok(_) => {
+                send.dispatch(SendReply { conversation, text: body });
+            }
+            Err(rejected) => error.set(Some(rejected.to_string())),
+        }
+    };
+
+    if !window_open {
+        return view! {
+            <div class="composer composer-closed" role="status">
+                <p class="muted small">
+                    "The customer has not written in the last 24 hours, so WhatsApp only lets you send an approved template. Free text opens again when they reply."
+                </p>
+            </div>
+        }
+        .into_any();
+    }
+    view! {
+        <form class="composer" on:submit=move |ev| { ev.prevent_default(); submit(); }>
+            <Show when=move || error.with(Option::is_some)>
+                <p class="field-error composer-error" role="alert">{move || error.get()}</p>
+            </Show>
+            <div class="composer-row">
+                <textarea
+                    class="composer-input"
+                    rows="1"
+                    placeholder="Type a message"
+                    aria-label="Message"
+                    prop:value=move || text.get()
+                    on:input=move |ev| text.set(event_target_value(&ev))
+                    on:keydown=move |ev| {
+                        if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
+                            ev.prevent_default();
+                            submit();
+                        }
+                    }
+                ></textarea>
+                <button type="submit" class="button button-primary" disabled=move || send.pending().get() aria-busy=move || send.pending().get().to_string()>
+                    {move || if send.pending().get() { "Sending…" } else { "Send" }}
+                </button>
+            </div>
+        </form>
+    }
+    .into_any()
+}
+
+/// Queues a text reply to the conversation's customer (sent by the outbound worker).
+#[server]
+pub async fn send_reply(conversation: Uuid, text: String) -> Result<(), AppError> {
+    use parley::domain::cloud::MessageContent;
+    use parley::domain::conversation::ConversationId;
+    let (state, actor) = crate::context::actor().await?;
+    let content = TextMessage::new(&text, false)
+        .map_err(|e| AppError::Invalid { field: "text".into(), message: e.to_string() }.with_status())?;
+    parley::inbox::outbound::send(&state.pool, &actor, ConversationId(conversation), MessageContent::Text(content), None)
+        .await?;
+    Ok(())
+}
+
+/// Sends again a reply that failed or whose outcome is unknown.
+#[server]
+pub async fn retry_reply(message: Uuid) -> Result<(), AppError> {
+    use parley::domain::conversation::MessageId;
+    let (state, actor) = crate::context::actor().await?;
+    parley::inbox::outbound::retry(&state.pool, &actor, MessageId(message)).await?;
+    Ok(())
+}
+
+/// The agent opened the conversation: its unread count clears and the customer sees blue ticks.
+#[server]
+pub async fn mark_conversation_read(conversation: Uuid) -> Result<(), AppError> {
+    use parley::domain::conversation::ConversationId;
+    let (state, actor) = crate::context::actor().await?;
+    match parley::inbox::outbound::mark_read(&state.pool, &state.secrets, &state.cloud, &actor, ConversationId(conversation)).await {
+        // Parley's own count is cleared even when Meta could not be told; the agent need not know.
+        Ok(()) | Err(parley::Error::Upstream(_)) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}

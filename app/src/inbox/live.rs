@@ -1,0 +1,114 @@
+//! The inbox's websocket: every event the server sends for this organization refreshes the list
+//! and the open thread. A dropped connection (lid closed, network blip) comes back by itself and
+//! resumes after the last event it saw, so nothing is missed and nothing is shown twice.
+
+use super::InboxRefresh;
+use leptos::prelude::*;
+
+/// Holds the connection while the inbox is on screen.
+#[component]
+pub(super) fn LiveUpdates() -> impl IntoView {
+    let refresh = expect_context::<InboxRefresh>();
+    connection::open(refresh);
+}
+
+#[cfg(feature = "hydrate")]
+mod connection {
+    use super::InboxRefresh;
+    use leptos::prelude::*;
+    use std::cell::{Cell, RefCell};
+    use std::rc::Rc;
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::closure::Closure;
+    use web_sys::{CloseEvent, MessageEvent, WebSocket};
+
+    /// The server's close code for an ended session: signing in again is needed, not a retry.
+    const SESSION_ENDED: u16 = 4401;
+
+    struct Live {
+        refresh: InboxRefresh,
+        last_event: Cell<Option<i64>>,
+        failures: Cell<u32>,
+        socket: RefCell<Option<WebSocket>>,
+        closed_by_page: Cell<bool>,
+    }
+
+    pub fn open(refresh: InboxRefresh) {
+        let live = Rc::new(Live {
+            refresh,
+            last_event: Cell::new(None),
+            failures: Cell::new(0),
+            socket: RefCell::new(None),
+            closed_by_page: Cell::new(false),
+        });
+        connect(live.clone());
+        let on_leave = send_wrapper::SendWrapper::new(live);
+        on_cleanup(move || {
+            on_leave.closed_by_page.set(true);
+            if let Some(socket) = on_leave.socket.borrow_mut().take() {
+                let _ = socket.close();
+            }
+        });
+    }
+
+    fn connect(live: Rc<Live>) {
+        let Some(window) = web_sys::window() else { return };
+        let location = window.location();
+        let scheme = if location.protocol().ok().as_deref() == Some("https:") { "wss" } else { "ws" };
+        let host = location.host().unwrap_or_default();
+        let after = live.last_event.get().map(|id| format!("?after={id}")).unwrap_or_default();
+        let Ok(socket) = WebSocket::new(&format!("{scheme}://{host}/ws{after}")) else { return };
+
+        let on_open = {
+            let live = live.clone();
+            Closure::<dyn FnMut()>::new(move || {
+                live.failures.set(0);
+                // Whatever happened while disconnected is fetched again.
+                live.refresh.bump();
+            })
+        };
+        let on_message = {
+            let live = live.clone();
+            Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+                let Some(text) = ev.data().as_string() else { return };
+                let Ok(frame) = serde_json::from_str::<serde_json::Value>(&text) else { return };
+                // Stored events carry an id; typing and presence do not and change no data.
+                if let Some(id) = frame.get("id").and_then(serde_json::Value::as_i64) {
+                    live.last_event.set(Some(id));
+                    live.refresh.bump();
+                }
+            })
+        };
+        let on_close = {
+            let live = live.clone();
+            Closure::<dyn FnMut(CloseEvent)>::new(move |ev: CloseEvent| {
+                live.socket.borrow_mut().take();
+                if live.closed_by_page.get() || ev.code() == SESSION_ENDED {
+                    return;
+                }
+                let failures = live.failures.get() + 1;
+                live.failures.set(failures);
+                let delay_ms = 500 * 2_i32.pow(failures.min(6));
+                let again = live.clone();
+                let retry = Closure::once_into_js(move || connect(again));
+                if let Some(window) = web_sys::window() {
+                    let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(retry.unchecked_ref(), delay_ms);
+                }
+            })
+        };
+        socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        // The socket owns its handlers from here on; they go with it.
+        on_open.forget();
+        on_message.forget();
+        on_close.forget();
+        live.socket.borrow_mut().replace(socket);
+    }
+}
+
+/// No socket while rendering on the server.
+#[cfg(not(feature = "hydrate"))]
+mod connection {
+    pub fn open(_: super::InboxRefresh) {}
+}
