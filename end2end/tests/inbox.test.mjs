@@ -67,3 +67,54 @@ test('a customer message reaches the inbox; the agent opens the thread', async (
   await page.getByLabel('Search conversations').press('Enter');
   await page.getByText('No conversation matches this search.').waitFor();
 });
+
+/** What the customer's phone shows of their chat with the demo business. */
+async function customerChat(server, waId) {
+  const res = await fetch(`${server.sandboxUrl}/sandbox/customers/${waId}/messages?phone_number_id=${DEMO_PHONE_NUMBER_ID}`);
+  assert.ok(res.ok, `sandbox chat: ${res.status}`);
+  return (await res.json()).messages;
+}
+
+test('two agents see a customer live; a reply reaches the customer and its ticks turn blue', async ({ url, page, server, newSession }) => {
+  await demoChannelSubscribed(server);
+  const waId = '4915755599999';
+  await customerWrites(server, waId, 'Lara Live', { type: 'text', text: { body: 'Hello, anyone there?' } });
+
+  // Agent A (the demo agent) and B (the owner) both open the conversation.
+  await login(page, url, { ...DEMO_AGENT, tab: AGENT_TAB });
+  const { page: owner } = await newSession();
+  await login(owner, url, { email: 'owner@demo.parley.test', password: 'parley-demo-owner' });
+  for (const p of [page, owner]) {
+    await p.goto(`${url}/inbox`);
+    const row = p.getByTestId('conversation').filter({ hasText: 'Lara Live' });
+    await eventually(async () => {
+      await p.getByRole('button', { name: 'Refresh conversations' }).click();
+      await row.waitFor({ timeout: 2_000 });
+    }, { timeout: 20_000 });
+    await row.click();
+    await p.getByRole('heading', { name: 'Lara Live' }).waitFor();
+  }
+
+  // The customer writes again: both agents see it without reloading.
+  await customerWrites(server, waId, 'Lara Live', { type: 'text', text: { body: 'I need help with my _invoice_' } });
+  for (const p of [page, owner]) {
+    await expectText(p.getByTestId('message').last(), 'I need help with my invoice', { timeout: 20_000 });
+  }
+
+  // Agent A replies with Enter; the customer's phone receives it; the ticks go up to blue.
+  const composer = page.getByLabel('Message', { exact: true });
+  await composer.fill('Hi Lara, *sure*!');
+  await composer.press('Enter');
+  const reply = page.getByTestId('message').filter({ hasText: 'Hi Lara, sure!' });
+  await reply.waitFor();
+  await eventually(async () => {
+    const chat = await customerChat(server, waId);
+    assert.ok(chat.some((m) => m.direction === 'outbound' && m.message?.text?.body === 'Hi Lara, *sure*!'), JSON.stringify(chat));
+  }, { timeout: 20_000 });
+  await eventually(async () => {
+    assert.equal(await reply.locator('.ticks').getAttribute('data-status'), 'read');
+  }, { timeout: 30_000 });
+  assert.match(await reply.locator('.ticks').getAttribute('class'), /ticks-read/);
+  // The other agent sees the reply too, live.
+  await expectText(owner.getByTestId('message').last(), 'Hi Lara, sure!', { timeout: 20_000 });
+});

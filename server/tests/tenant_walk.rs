@@ -58,6 +58,7 @@ struct TenantB {
     team: TeamId,
     channel: ChannelId,
     conversation: uuid::Uuid,
+    message: uuid::Uuid,
     secrets: Vec<&'static str>,
 }
 
@@ -107,13 +108,14 @@ async fn furnish_b(pool: &PgPool) -> TenantB {
         team,
         channel,
         conversation: uuid::Uuid::nil(),
+        message: uuid::Uuid::nil(),
         secrets: vec!["Beta Secret Customer", "beta secret message", "Beta Secret", "beta-app-secret-value", "beta-access-token-value", "beta-verify-token", "bianca@beta.example", "bob@beta.example", "Bob Betamember", "beta-logo-bytes"],
     }
 }
 
 /// A customer of B writing to B's channel (as the webhook worker would have stored it).
-async fn furnish_b_conversation(admin: &PgPool, b: &TenantB) -> uuid::Uuid {
-    let (contact, conversation) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+async fn furnish_b_conversation(admin: &PgPool, b: &TenantB) -> (uuid::Uuid, uuid::Uuid) {
+    let (contact, conversation, message) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
     sqlx::query("INSERT INTO contacts (id, organization_id, wa_id, profile_name) VALUES ($1, $2, '4915199990000', 'Beta Secret Customer')")
         .bind(contact)
         .bind(b.organization)
@@ -135,14 +137,14 @@ async fn furnish_b_conversation(admin: &PgPool, b: &TenantB) -> uuid::Uuid {
         "INSERT INTO messages (id, organization_id, conversation_id, channel_id, wamid, direction, kind, body, content, status)
          VALUES ($1, $2, $3, $4, 'wamid.beta', 'inbound', 'text', 'beta secret message', '{}', 'received')",
     )
-    .bind(uuid::Uuid::now_v7())
+    .bind(message)
     .bind(b.organization)
     .bind(conversation)
     .bind(b.channel)
     .execute(admin)
     .await
     .unwrap();
-    conversation
+    (conversation, message)
 }
 
 /// B's rows, as the superuser sees them, in a stable text form.
@@ -159,6 +161,7 @@ async fn snapshot(admin: &PgPool, b: &TenantB) -> Vec<String> {
         ("contacts", "organization_id"),
         ("conversations", "organization_id"),
         ("messages", "organization_id"),
+        ("outbound_queue", "organization_id"),
     ] {
         let sql = format!("SELECT row_to_json(t)::text FROM {table} t WHERE {column} = $1 ORDER BY 1");
         rows.extend(sqlx::query_scalar::<_, String>(&sql).bind(b.organization).fetch_all(admin).await.unwrap());
@@ -221,6 +224,9 @@ fn calls(b: &TenantB) -> BTreeMap<&'static str, Vec<String>> {
         ("unsubscribe_channel", vec![format!("channel={channel}")]),
         ("list_conversations", vec!["filter=all&search=beta".into(), "filter=all".into()]),
         ("get_thread", vec![format!("conversation={conversation}")]),
+        ("send_reply", vec![format!("conversation={conversation}&text=hijacked")]),
+        ("retry_reply", vec![format!("message={}", b.message)]),
+        ("mark_conversation_read", vec![format!("conversation={conversation}")]),
         // Last: it ends the session the walk uses (each call gets a fresh one anyway).
         ("logout", vec![String::new()]),
     ])
@@ -255,7 +261,7 @@ async fn organization_a_can_neither_read_nor_change_organization_b(_: PgPoolOpti
     // The instance's operator first, so neither tenant reads the dev mailbox.
     owner(&pool, "Opal Operator", "opal@operator.example", "Operator").await;
     let mut b = furnish_b(&pool).await;
-    b.conversation = furnish_b_conversation(&admin, &b).await;
+    (b.conversation, b.message) = furnish_b_conversation(&admin, &b).await;
     let (a, _) = owner(&pool, "Ana Alpha", "ana@alpha.example", "Alpha Org").await;
     let before = snapshot(&admin, &b).await;
 
@@ -287,7 +293,8 @@ async fn organization_a_can_neither_read_nor_change_organization_b(_: PgPoolOpti
                 || body.contains(&b.owner.to_string())
                 || body.contains(&b.organization.to_string())
                 || body.contains(&b.channel.to_string())
-                || body.contains(&b.conversation.to_string());
+                || body.contains(&b.conversation.to_string())
+                || body.contains(&b.message.to_string());
             if touches_b {
                 assert!(!status.is_success(), "{name}({body}) succeeded on B's ids: {status} {text}");
                 assert!(

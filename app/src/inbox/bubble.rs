@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
+use parley::domain::conversation::{OutboundStatus, Tick};
 use parley::domain::inbox::{ThreadMessage, whatsapp_spans};
 use serde_json::Value;
 
@@ -19,21 +20,21 @@ pub(super) fn day_of(at: DateTime<Utc>) -> String {
 /// Pending (clock), ✓ sent, ✓✓ delivered, blue ✓✓ read, red ! failed with Meta's reason.
 #[component]
 pub(super) fn Ticks(status: String, error: Option<String>) -> impl IntoView {
-    let (glyph, class, label) = match status.as_str() {
-        "pending" => ("🕓", "ticks ticks-pending", "Sending"),
-        "accepted" | "sent" => ("✓", "ticks", "Sent"),
-        "delivered" => ("✓✓", "ticks", "Delivered"),
-        "read" => ("✓✓", "ticks ticks-read", "Read"),
-        "failed" => ("!", "ticks ticks-failed", "Not delivered"),
-        "unknown" => ("?", "ticks ticks-failed", "Outcome unknown"),
-        _ => ("", "ticks", ""),
+    let outbound = OutboundStatus::from_key(&status);
+    let tick = outbound.map(OutboundStatus::tick);
+    let class = match tick {
+        Some(Tick::DoubleBlue) => "ticks ticks-read",
+        Some(Tick::Alert) => "ticks ticks-failed",
+        Some(Tick::Clock) => "ticks ticks-pending",
+        _ => "ticks",
     };
+    let label = outbound.map(OutboundStatus::label).unwrap_or_default();
     let title = match error {
         Some(reason) => format!("{label}: {reason}"),
         None => label.to_owned(),
     };
     view! {
-        <span class=class title=title.clone() aria-label=title data-status=status>{glyph}</span>
+        <span class=class title=title.clone() aria-label=title data-status=status>{tick.map(Tick::symbol)}</span>
     }
 }
 

@@ -1,7 +1,9 @@
 //! `/inbox` and `/inbox/:conversation`: the conversation list beside the open thread.
 
 mod bubble;
+mod composer;
 mod list;
+mod live;
 mod thread;
 
 use crate::shell::RequirePermission;
@@ -38,6 +40,7 @@ fn Inbox() -> impl IntoView {
     provide_context(refresh);
     view! {
         <section class="inbox" class:inbox-thread-open=move || selected.get().is_some()>
+            <live::LiveUpdates />
             <list::ConversationList selected />
             {move || match selected.get() {
                 Some(conversation) => view! { <thread::ThreadView conversation /> }.into_any(),

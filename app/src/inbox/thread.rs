@@ -3,8 +3,10 @@
 
 use super::InboxRefresh;
 use super::bubble::{MessageContent, Ticks, day_of, time_of};
+use super::composer::{Composer, MarkConversationRead, RetryReply};
 use crate::error::AppError;
 use leptos::prelude::*;
+use parley::domain::conversation::{ConversationWindow, OutboundStatus};
 use parley::domain::inbox::{ConversationHeader, Thread, ThreadMessage};
 use uuid::Uuid;
 
@@ -12,6 +14,15 @@ use uuid::Uuid;
 pub(super) fn ThreadView(conversation: Uuid) -> impl IntoView {
     let refresh = expect_context::<InboxRefresh>();
     let thread = Resource::new(move || (conversation, refresh.0.get()), |(id, _)| get_thread(id, None));
+    let mark_read = ServerAction::<MarkConversationRead>::new();
+    Effect::new(move || {
+        mark_read.dispatch(MarkConversationRead { conversation });
+    });
+    Effect::new(move || {
+        if let Some(Ok(())) = mark_read.value().get() {
+            refresh.bump();
+        }
+    });
     // Older pages, prepended as the agent asks for them.
     let older = RwSignal::new(Vec::<ThreadMessage>::new());
     let has_older = RwSignal::new(false);
@@ -47,14 +58,15 @@ pub(super) fn ThreadView(conversation: Uuid) -> impl IntoView {
             <Transition fallback=|| view! { <p class="muted list-note" aria-busy="true">"Loading the conversation…"</p> }>
                 {move || thread.get().map(|result| match result {
                     Err(err) => view! { <div class="alert alert-error" role="alert">{err.to_string()}</div> }.into_any(),
-                    Ok(Thread { conversation, messages, .. }) => {
+                    Ok(Thread { conversation: header, messages, .. }) => {
+                        let window_open = ConversationWindow::new(header.last_inbound_at).allows_free_form(chrono::Utc::now());
                         let all = Signal::derive(move || {
                             let mut all = older.get();
                             all.extend(messages.clone());
                             all
                         });
                         view! {
-                            <ThreadHeader header=conversation />
+                            <ThreadHeader header />
                             <div class="messages" role="log" aria-label="Messages" aria-live="polite">
                                 <Show when=move || has_older.get()>
                                     <button type="button" class="button button-small load-older" disabled=move || loading_older.get() on:click=load_older>
@@ -73,6 +85,7 @@ pub(super) fn ThreadView(conversation: Uuid) -> impl IntoView {
                                     }).collect_view()
                                 }}
                             </div>
+                            <Composer conversation window_open />
                         }.into_any()
                     }
                 })}
@@ -83,13 +96,10 @@ pub(super) fn ThreadView(conversation: Uuid) -> impl IntoView {
 
 #[component]
 fn ThreadHeader(header: ConversationHeader) -> impl IntoView {
-    let window = header.last_inbound_at.map(|at| at + chrono::Duration::hours(24));
-    let window_text = move || match window {
-        Some(end) if end > chrono::Utc::now() => {
-            let left = end - chrono::Utc::now();
-            format!("Customer service window: {} h {} min left", left.num_hours(), left.num_minutes() % 60)
-        }
-        _ => "Customer service window closed: only templates can be sent".to_owned(),
+    let window = ConversationWindow::new(header.last_inbound_at);
+    let window_text = move || match window.remaining(chrono::Utc::now()) {
+        Some(left) => format!("Customer service window: {} h {} min left", left.num_hours(), left.num_minutes() % 60),
+        None => "Customer service window closed: only templates can be sent".to_owned(),
     };
     view! {
         <header class="thread-header">
@@ -123,8 +133,26 @@ fn MessageBubble(message: ThreadMessage, quoted: Option<ThreadMessage>) -> impl 
                     {(!inbound).then(|| view! { <Ticks status=status error=error.clone() /> })}
                 </p>
                 {error.filter(|_| !inbound).map(|reason| view! { <p class="bubble-error" role="status">{reason}</p> })}
+                {OutboundStatus::from_key(&message.status).filter(|s| s.can_retry()).map(|_| view! { <RetryButton message=message.id /> })}
             </article>
         </div>
+    }
+}
+
+#[component]
+fn RetryButton(message: Uuid) -> impl IntoView {
+    let refresh = expect_context::<InboxRefresh>();
+    let retry = ServerAction::<RetryReply>::new();
+    Effect::new(move || {
+        if let Some(Ok(())) = retry.value().get() {
+            refresh.bump();
+        }
+    });
+    view! {
+        <button type="button" class="button button-small" disabled=move || retry.pending().get() on:click=move |_| { retry.dispatch(RetryReply { message }); }>
+            {move || if retry.pending().get() { "Sending again…" } else { "Retry" }}
+        </button>
+        {move || retry.value().get().and_then(Result::err).map(|e| view! { <p class="bubble-error" role="alert">{e.to_string()}</p> })}
     }
 }
 
