@@ -4,6 +4,7 @@
 pub mod account;
 pub mod channel;
 pub mod cloud;
+pub mod event;
 pub mod ids;
 pub mod organization;
 pub mod permissions;
