@@ -29,11 +29,27 @@ CREATE POLICY tenant ON events USING (organization_id = parley_org()) WITH CHECK
 -- Retention: a browser away for longer than this reloads its inbox instead of resuming. Every
 -- instance's event hub calls this periodically (hourly); concurrent calls are harmless. Runs as the
 -- migration owner because it spans organizations; returns how many events it deleted.
+--
+-- event_horizon remembers the last id deleted, so that a browser asking to resume from before it
+-- is told to reload rather than silently handed a stream with a hole. Ids are shared by every
+-- organization, so this may also send a browser whose own events were all kept to reload: a cost
+-- of one reload, never a missed event.
+CREATE TABLE event_horizon (
+    only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+    deleted_through bigint NOT NULL
+);
+INSERT INTO event_horizon (deleted_through) VALUES (0);
+GRANT SELECT ON event_horizon TO parley_app;
+
 CREATE FUNCTION delete_expired_events(keep interval DEFAULT interval '2 days')
 RETURNS bigint
 LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = public AS
 $$
-    WITH gone AS (DELETE FROM events WHERE created_at < now() - keep RETURNING 1)
+    WITH gone AS (DELETE FROM events WHERE created_at < now() - keep RETURNING id),
+    horizon AS (
+        UPDATE event_horizon SET deleted_through = greatest(deleted_through, (SELECT max(id) FROM gone))
+        WHERE EXISTS (SELECT 1 FROM gone)
+    )
     SELECT count(*) FROM gone
 $$;
 REVOKE ALL ON FUNCTION delete_expired_events(interval) FROM PUBLIC;

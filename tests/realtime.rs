@@ -228,3 +228,32 @@ async fn processed_webhooks_publish_new_messages_and_status_changes(_: PgPoolOpt
     deliver("status_delivered").await;
     nothing(&mut feed).await;
 }
+
+#[sqlx::test(migrations = false)]
+async fn resuming_from_before_the_retention_asks_for_a_reload(_: PgPoolOptions, options: PgConnectOptions) {
+    let db = setup(options).await;
+    let a = org(&db, "Ana", "ana@alpha.example").await;
+    let organization = a.owner.organization_id;
+    let hub = Hub::start(db.app.clone());
+    let old = publish(&db.app, organization, &updated(a.conversation)).await;
+    let recent = publish(&db.app, organization, &updated(a.conversation)).await;
+    assert_eq!(realtime::delete_expired(&db.app).await.unwrap(), 0, "both are within the retention");
+    sqlx::query("UPDATE events SET created_at = now() - interval '3 days' WHERE id = $1")
+        .bind(old.0)
+        .execute(&db.root)
+        .await
+        .unwrap();
+    assert_eq!(realtime::delete_expired(&db.app).await.unwrap(), 1);
+    assert_eq!(count(&db, "SELECT count(*) FROM events").await, 1);
+
+    let mut kept = Feed::open(db.app.clone(), &hub, a.owner.actor.clone(), Some(old)).await.unwrap();
+    assert!(!kept.reset(), "everything after {old} is still there");
+    assert_eq!(next(&mut kept).await.id, Some(recent));
+
+    let mut lost = Feed::open(db.app.clone(), &hub, a.owner.actor.clone(), Some(EventId(old.0 - 1))).await.unwrap();
+    assert!(lost.reset(), "the event after it is gone: reload");
+    nothing(&mut lost).await;
+    let live = publish(&db.app, organization, &updated(a.conversation)).await;
+    assert_eq!(next(&mut lost).await.id, Some(live), "then it follows from now");
+    assert_eq!(next(&mut kept).await.id, Some(live));
+}

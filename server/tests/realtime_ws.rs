@@ -199,6 +199,13 @@ async fn a_message_delivered_to_one_instance_reaches_a_browser_on_the_other(_: P
     socket.send(Message::Text(format!(r#"{{"viewing":"{conversation}"}}"#).into())).await.unwrap();
     let presence = expect(&mut colleague).await;
     assert!(matches!(presence.event, Event::Presence { conversation_id, .. } if conversation_id == conversation));
+
+    // Back after the retention deleted what it missed: told to reload instead of resuming.
+    sqlx::query("UPDATE events SET created_at = now() - interval '3 days'").execute(&w.admin).await.unwrap();
+    sqlx::query("SELECT delete_expired_events()").execute(&w.admin).await.unwrap();
+    let mut stale = w.connect(w.one, &format!("?after={last}")).await;
+    let first = tokio::time::timeout(Duration::from_secs(15), stale.next()).await.unwrap().unwrap().unwrap();
+    assert_eq!(first, Message::Text(r#"{"reset":true}"#.into()));
 }
 
 #[sqlx::test(migrations = false)]

@@ -75,6 +75,13 @@ pub struct Delivery {
     pub event: Event,
 }
 
+/// Sent first, instead of the missed events, when a browser asks to resume from an event older
+/// than the retention: it reloads its inbox, then follows from here. `{"reset":true}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reset {
+    pub reset: bool,
+}
+
 /// What the browser may send: `{"typing":"<conversation id>"}` or `{"viewing":"<conversation id>"}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

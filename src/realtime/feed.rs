@@ -1,7 +1,7 @@
 //! One browser connection's stream: missed events from the database, then live ones from the hub,
 //! each stored event exactly once and in order.
 
-use super::{Delivery, EventId, Hub, Next, Subscription, events_since, latest_event};
+use super::{Delivery, EventId, Hub, Next, Subscription, can_resume, events_since, latest_event};
 use crate::Result;
 use crate::domain::Actor;
 use crate::domain::event::Event;
@@ -18,18 +18,31 @@ pub struct Feed {
     last: EventId,
     missed: VecDeque<(EventId, Event)>,
     catch_up: bool,
+    reset: bool,
 }
 
 impl Feed {
-    /// Follows the actor's organization from just after `after`, or from now when None.
-    /// Subscribes before reading the database, so nothing can fall in between.
+    /// Follows the actor's organization from just after `after`, or from now when None or when
+    /// `after` is past the retention (then [`Feed::reset`] says so). Subscribes before reading the
+    /// database, so nothing can fall in between.
     pub async fn open(pool: PgPool, hub: &Hub, actor: Actor, after: Option<EventId>) -> Result<Self> {
         let subscription = hub.subscribe(actor);
-        let last = match after {
+        let resumable = match after {
+            Some(after) if can_resume(&pool, after).await? => Some(after),
+            _ => None,
+        };
+        let last = match resumable {
             Some(after) => after,
             None => latest_event(&pool, subscription.actor()).await?,
         };
-        Ok(Self { pool, subscription, last, missed: VecDeque::new(), catch_up: true })
+        let reset = after.is_some() && resumable.is_none();
+        Ok(Self { pool, subscription, last, missed: VecDeque::new(), catch_up: true, reset })
+    }
+
+    /// The browser asked to resume from an event past the retention: it must reload its inbox,
+    /// as the feed follows from now.
+    pub fn reset(&self) -> bool {
+        self.reset
     }
 
     pub fn actor(&self) -> &Actor {

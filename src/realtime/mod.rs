@@ -8,7 +8,7 @@
 mod feed;
 mod hub;
 
-pub use crate::domain::event::{ClientSignal, Delivery, Event, EventId};
+pub use crate::domain::event::{ClientSignal, Delivery, Event, EventId, Reset};
 pub use feed::Feed;
 pub use hub::{Hub, Next, Subscription};
 
@@ -141,6 +141,13 @@ pub async fn latest_event(pool: &PgPool, actor: &Actor) -> Result<EventId> {
         .await?;
     tx.commit().await?;
     Ok(EventId(id.unwrap_or(0)))
+}
+
+/// Whether resuming after `after` is still possible: false when events after it may have been
+/// deleted by the retention.
+pub async fn can_resume(pool: &PgPool, after: EventId) -> Result<bool> {
+    let deleted_through: i64 = sqlx::query_scalar("SELECT deleted_through FROM event_horizon").fetch_one(pool).await?;
+    Ok(after.0 >= deleted_through)
 }
 
 /// Deletes events past their retention (two days); returns how many. Hubs call it hourly.

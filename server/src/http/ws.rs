@@ -2,8 +2,10 @@
 //! comes from Parley's own pages (the cross-site middleware lets every GET through, and a
 //! websocket handshake is a GET) and carries a session allowed to read the inbox. The socket then
 //! carries the missed events since `after`, then live ones, as `{"id":..,"event":{..}}` text
-//! frames; it takes `{"typing":"<conversation>"}` and `{"viewing":"<conversation>"}` from the
-//! browser and passes them on to the organization. It closes when the session ends.
+//! frames; when `after` is past the retention, `{"reset":true}` comes first instead of the missed
+//! events (reload, then follow). It takes `{"typing":"<conversation>"}` and
+//! `{"viewing":"<conversation>"}` from the browser and passes them on to the organization, and
+//! closes when the session ends.
 
 use super::ServerState;
 use axum::Extension;
@@ -13,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, StatusCode, header};
 use parley::auth::sessions;
 use parley::domain::{Actor, Permission};
-use parley::realtime::{self, ClientSignal, Event, EventId, Feed, Hub};
+use parley::realtime::{self, ClientSignal, Event, EventId, Feed, Hub, Reset};
 use serde::Deserialize;
 use sqlx::PgPool;
 use std::collections::HashMap;
@@ -104,6 +106,12 @@ impl Tab {
                 return;
             }
         };
+        if feed.reset() {
+            let reset = serde_json::json!(Reset { reset: true }).to_string();
+            if socket.send(Message::Text(reset.into())).await.is_err() {
+                return;
+            }
+        }
         let mut ping = interval_at(Instant::now() + PING_EVERY, PING_EVERY);
         let mut recheck = interval_at(Instant::now() + RECHECK_EVERY, RECHECK_EVERY);
         let mut viewing: Option<Uuid> = None;
