@@ -5,6 +5,7 @@ pub mod account;
 pub mod channel;
 pub mod cloud;
 pub mod conversation;
+pub mod event;
 pub mod ids;
 pub mod inbox;
 pub mod organization;

@@ -5,11 +5,12 @@
 
 use super::worker::ClaimedEvent;
 use crate::db;
+use crate::domain::event::Event;
 use crate::domain::cloud::webhook::{
     Change, CloudError, InboundMessage, MessageStatus, MessagesValue, Notification, Status, TemplateStatusUpdate,
 };
 use crate::domain::{ChannelId, OrganizationId};
-use crate::{Error, Result};
+use crate::{Error, Result, realtime};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -168,7 +169,7 @@ async fn store_inbound(
     .bind(sent_at)
     .fetch_optional(&mut *conn)
     .await?;
-    if inserted.is_some() {
+    if let Some(message) = inserted {
         // A customer writing again reopens a resolved conversation.
         sqlx::query(
             "UPDATE conversations SET
@@ -184,6 +185,9 @@ async fn store_inbound(
         .bind(sent_at)
         .execute(&mut *conn)
         .await?;
+        realtime::publish(conn, scope.organization, &Event::MessageCreated { conversation_id: conversation, message_id: message })
+            .await?;
+        realtime::publish(conn, scope.organization, &Event::ConversationUpdated { conversation_id: conversation }).await?;
     }
     Ok(())
 }
@@ -216,8 +220,8 @@ fn error_json(e: &CloudError) -> Value {
 /// status is ahead of it (never backwards, never out of failed). A status whose message is not
 /// known is kept in pending_statuses until it is.
 async fn apply_status(conn: &mut PgConnection, scope: Scope, fact: &StatusFact) -> Result<()> {
-    let message: Option<(Uuid, String)> = sqlx::query_as(
-        "SELECT id, status FROM messages
+    let message: Option<(Uuid, String, Uuid)> = sqlx::query_as(
+        "SELECT id, status, conversation_id FROM messages
          WHERE organization_id = $1 AND channel_id = $2 AND wamid = $3 AND direction = 'outbound'
          FOR UPDATE",
     )
@@ -226,7 +230,7 @@ async fn apply_status(conn: &mut PgConnection, scope: Scope, fact: &StatusFact) 
     .bind(&fact.wamid)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some((message, current)) = message else {
+    let Some((message, current, conversation)) = message else {
         sqlx::query(
             "INSERT INTO pending_statuses (organization_id, channel_id, wamid, status, occurred_at, error)
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
@@ -261,6 +265,8 @@ async fn apply_status(conn: &mut PgConnection, scope: Scope, fact: &StatusFact) 
             .bind(&fact.error)
             .execute(&mut *conn)
             .await?;
+        let status = Event::MessageStatus { conversation_id: conversation, message_id: message, status: next };
+        realtime::publish(conn, scope.organization, &status).await?;
     }
     Ok(())
 }

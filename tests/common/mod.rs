@@ -403,4 +403,28 @@ pub async fn conversation(
     .await
     .unwrap();
     parley::domain::conversation::ConversationId(id)
+/// A customer's conversation on a channel (contact and conversation written as the superuser);
+/// returns the conversation id. Repeating it returns the same conversation.
+pub async fn conversation(db: &Db, channel: &TestChannel, wa_id: &str) -> uuid::Uuid {
+    let contact: uuid::Uuid = sqlx::query_scalar(
+        "INSERT INTO contacts (id, organization_id, wa_id) VALUES ($1, $2, $3)
+         ON CONFLICT (organization_id, wa_id) DO UPDATE SET wa_id = EXCLUDED.wa_id RETURNING id",
+    )
+    .bind(uuid::Uuid::now_v7())
+    .bind(channel.organization_id)
+    .bind(wa_id)
+    .fetch_one(&db.root)
+    .await
+    .unwrap();
+    sqlx::query_scalar(
+        "INSERT INTO conversations (id, organization_id, contact_id, channel_id) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (contact_id, channel_id) DO UPDATE SET contact_id = EXCLUDED.contact_id RETURNING id",
+    )
+    .bind(uuid::Uuid::now_v7())
+    .bind(channel.organization_id)
+    .bind(contact)
+    .bind(channel.id)
+    .fetch_one(&db.root)
+    .await
+    .unwrap()
 }

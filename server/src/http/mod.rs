@@ -5,6 +5,7 @@ mod media;
 pub mod metrics;
 pub mod origin;
 mod webhooks;
+mod ws;
 
 use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::routing::{MethodRouter, get};
@@ -39,12 +40,14 @@ pub fn own_routes() -> Vec<(&'static str, MethodRouter<ServerState>)> {
             "/webhooks/whatsapp/{key}",
             get(webhooks::verify).post(webhooks::receive).layer(DefaultBodyLimit::max(webhooks::BODY_LIMIT)),
         ),
+        ("/ws", get(ws::connect)),
     ]
 }
 
 pub fn router(state: ServerState, allowed_origin: String) -> Router {
     let leptos_routes = generate_route_list(App);
     let webhook_receiver = parley::webhooks::Receiver::start(state.app.pool.clone(), state.app.secrets.clone());
+    let realtime_hub = parley::realtime::Hub::start(state.app.pool.clone());
     let context = state.app.clone();
     let provide = move || provide_context(context.clone());
     let options = state.leptos.clone();
@@ -54,6 +57,7 @@ pub fn router(state: ServerState, allowed_origin: String) -> Router {
     .route_layer(middleware::from_fn_with_state(state.metrics.clone(), metrics::measure))
     .layer(middleware::from_fn_with_state(origin::AllowedOrigin(allowed_origin), origin::refuse_cross_site))
     .layer(Extension(webhook_receiver))
+    .layer(Extension(realtime_hub))
     .layer(tower_http::trace::TraceLayer::new_for_http())
     .with_state(state)
 }
