@@ -46,7 +46,7 @@ struct Org {
 async fn org(db: &Db, name: &str, email: &str) -> Org {
     let owner = register(&db.app, name, email, &format!("{name} Org")).await;
     let channel = whatsapp_channel(&db.app, &owner, "Main", APP_SECRET).await;
-    let conversation = conversation(db, &channel, "16505551234").await;
+    let conversation = customer_conversation(db, &channel, "16505551234").await;
     Org { owner, channel, conversation }
 }
 

@@ -403,9 +403,11 @@ pub async fn conversation(
     .await
     .unwrap();
     parley::domain::conversation::ConversationId(id)
+}
+
 /// A customer's conversation on a channel (contact and conversation written as the superuser);
 /// returns the conversation id. Repeating it returns the same conversation.
-pub async fn conversation(db: &Db, channel: &TestChannel, wa_id: &str) -> uuid::Uuid {
+pub async fn customer_conversation(db: &Db, channel: &TestChannel, wa_id: &str) -> uuid::Uuid {
     let contact: uuid::Uuid = sqlx::query_scalar(
         "INSERT INTO contacts (id, organization_id, wa_id) VALUES ($1, $2, $3)
          ON CONFLICT (organization_id, wa_id) DO UPDATE SET wa_id = EXCLUDED.wa_id RETURNING id",
