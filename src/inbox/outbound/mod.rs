@@ -12,7 +12,9 @@ use crate::cloud::{CloudClient, GraphAccount};
 use crate::db;
 use crate::domain::cloud::{MessageContent, OutboundMessage};
 use crate::domain::conversation::{ConversationId, ConversationWindow, MessageId, OutboundStatus};
+use crate::domain::event::Event;
 use crate::domain::{Actor, ChannelId, OrganizationId, Permission, PhoneNumber, UserId};
+use crate::realtime;
 use crate::secrets::SecretKey;
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
@@ -126,6 +128,8 @@ pub async fn send(
     .bind(conversation)
     .execute(&mut *tx)
     .await?;
+    realtime::publish(&mut tx, organization, &Event::MessageCreated { conversation_id: conversation.0, message_id: stored.id.0 })
+        .await?;
     tx.commit().await?;
     Ok(stored)
 }

@@ -17,7 +17,9 @@ use crate::cloud::{CloudClient, CloudError, GraphAccount};
 use crate::db;
 use crate::domain::cloud::{ErrorClass, GraphError, OutboundMessage};
 use crate::domain::conversation::MessageId;
+use crate::domain::event::Event;
 use crate::domain::{ChannelId, OrganizationId};
+use crate::realtime;
 use crate::secrets::SecretKey;
 use crate::webhooks::process;
 use crate::{Error, Result};
@@ -219,6 +221,9 @@ fn graph_error(error: &GraphError) -> Value {
 async fn record(pool: &PgPool, claimed: &ClaimedMessage, outcome: Outcome) -> Result<()> {
     let (organization, message) = (claimed.organization_id, claimed.message_id);
     let mut tx = db::scoped(pool, Some(organization), None).await?;
+    // Agents watching the conversation see the ticks move, or the reason it failed.
+    let visible = !matches!(outcome, Outcome::Throttled(_))
+        && !matches!(outcome, Outcome::RetryLater(_) if claimed.attempts + 1 < MAX_ATTEMPTS);
     match outcome {
         Outcome::Accepted { wamid } => {
             // Also from unknown: a slow answer that still came is the truth.
@@ -276,7 +281,24 @@ async fn record(pool: &PgPool, claimed: &ClaimedMessage, outcome: Outcome) -> Re
             dequeue(&mut tx, message).await?;
         }
     }
+    if visible {
+        announce(&mut tx, organization, message).await?;
+    }
     tx.commit().await?;
+    Ok(())
+}
+
+/// Tells the organization's open inboxes that the message's conversation changed.
+async fn announce(tx: &mut PgConnection, organization: OrganizationId, message: MessageId) -> Result<()> {
+    let conversation: Option<uuid::Uuid> =
+        sqlx::query_scalar("SELECT conversation_id FROM messages WHERE organization_id = $1 AND id = $2")
+            .bind(organization)
+            .bind(message)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if let Some(conversation_id) = conversation {
+        realtime::publish(tx, organization, &Event::ConversationUpdated { conversation_id }).await?;
+    }
     Ok(())
 }
 
