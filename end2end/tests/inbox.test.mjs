@@ -117,4 +117,19 @@ test('two agents see a customer live; a reply reaches the customer and its ticks
   assert.match(await reply.locator('.ticks').getAttribute('class'), /ticks-read/);
   // The other agent sees the reply too, live.
   await expectText(owner.getByTestId('message').last(), 'Hi Lara, sure!', { timeout: 20_000 });
+
+  // Agent A takes control: the owner sees who has the conversation, live.
+  await page.getByRole('button', { name: 'Take control' }).click();
+  await expectText(page.getByTestId('assignment'), 'You have this conversation');
+  await expectText(owner.getByTestId('assignment'), 'Andre Agent has this conversation', { timeout: 20_000 });
+  await page.getByRole('tab', { name: 'Mine' }).click();
+  await expectText(page.getByTestId('conversation').first(), 'Lara Live');
+
+  // Resolved, it leaves the open conversations.
+  await page.getByLabel('Status of this conversation').selectOption('resolved');
+  await owner.getByRole('tab', { name: 'Resolved' }).click();
+  await expectText(owner.getByTestId('conversation').first(), 'Lara Live', { timeout: 20_000 });
+  await eventually(async () => {
+    assert.equal(await page.getByTestId('conversation').filter({ hasText: 'Lara Live' }).count(), 0);
+  });
 });

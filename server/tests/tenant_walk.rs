@@ -227,6 +227,8 @@ fn calls(b: &TenantB) -> BTreeMap<&'static str, Vec<String>> {
         ("send_reply", vec![format!("conversation={conversation}&text=hijacked")]),
         ("retry_reply", vec![format!("message={}", b.message)]),
         ("mark_conversation_read", vec![format!("conversation={conversation}")]),
+        ("assign_conversation", vec![format!("conversation={conversation}&take=true")]),
+        ("set_conversation_status", vec![format!("conversation={conversation}&status=resolved")]),
         // Last: it ends the session the walk uses (each call gets a fresh one anyway).
         ("logout", vec![String::new()]),
     ])

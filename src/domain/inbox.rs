@@ -49,6 +49,39 @@ impl StatusFilter {
     }
 }
 
+/// Whose conversations the list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum AssigneeFilter {
+    #[default]
+    Everyone,
+    Mine,
+    Unassigned,
+}
+
+impl AssigneeFilter {
+    pub const ALL: [AssigneeFilter; 3] = [Self::Everyone, Self::Mine, Self::Unassigned];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Everyone => "everyone",
+            Self::Mine => "mine",
+            Self::Unassigned => "unassigned",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Everyone => "Everyone's",
+            Self::Mine => "Mine",
+            Self::Unassigned => "Unassigned",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Self {
+        Self::ALL.into_iter().find(|f| f.key() == key).unwrap_or_default()
+    }
+}
+
 /// Where the next page of the conversation list starts (keyset: newest activity first).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InboxCursor {
@@ -67,6 +100,7 @@ pub struct ConversationSummary {
     pub status: String,
     pub last_message_at: DateTime<Utc>,
     pub unread_count: i32,
+    pub assignee_name: Option<String>,
     pub preview: Option<String>,
     pub preview_kind: Option<String>,
     pub preview_direction: Option<String>,
@@ -128,6 +162,8 @@ pub struct ConversationHeader {
     pub status: String,
     /// The customer's last message: it opens the 24-hour customer service window.
     pub last_inbound_at: Option<DateTime<Utc>>,
+    pub assignee_id: Option<Uuid>,
+    pub assignee_name: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -137,6 +173,16 @@ pub struct Thread {
     pub messages: Vec<ThreadMessage>,
     /// Whether older messages exist before the first one here.
     pub has_older: bool,
+    /// What the person looking may do here, decided by the server.
+    pub viewer: ThreadViewer,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadViewer {
+    pub is_assignee: bool,
+    /// Replies are theirs: the conversation is unassigned, theirs, or they may assign.
+    pub may_reply: bool,
+    pub may_assign: bool,
 }
 
 /// A run of text with WhatsApp's formatting: *bold*, _italic_, ~strike~, ```mono```.
@@ -254,6 +300,7 @@ mod tests {
             status: "open".into(),
             last_message_at: DateTime::<Utc>::MIN_UTC,
             unread_count: 0,
+            assignee_name: None,
             preview: None,
             preview_kind: None,
             preview_direction: None,

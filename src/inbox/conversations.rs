@@ -4,7 +4,8 @@
 use crate::auth::authorize;
 use crate::db;
 use crate::domain::inbox::{
-    ConversationHeader, ConversationSummary, InboxCursor, InboxPage, StatusFilter, Thread, ThreadMessage,
+    AssigneeFilter, ConversationHeader, ConversationSummary, InboxCursor, InboxPage, StatusFilter, Thread, ThreadMessage,
+    ThreadViewer,
 };
 use crate::domain::{Actor, Permission};
 use crate::{Error, Result};
@@ -21,6 +22,7 @@ pub async fn list(
     pool: &PgPool,
     actor: &Actor,
     filter: StatusFilter,
+    assignee: AssigneeFilter,
     search: &str,
     after: Option<InboxCursor>,
 ) -> Result<InboxPage> {
@@ -31,10 +33,11 @@ pub async fn list(
         "SELECT c.id,
                 COALESCE(NULLIF(k.name, ''), NULLIF(k.profile_name, ''), '+' || k.wa_id) AS contact_name,
                 k.wa_id, ch.name AS channel_name, c.status, c.last_message_at, c.unread_count,
-                m.body AS preview, m.kind AS preview_kind, m.direction AS preview_direction, m.status AS preview_status
+                a.name AS assignee_name, m.body AS preview, m.kind AS preview_kind, m.direction AS preview_direction, m.status AS preview_status
          FROM conversations c
          JOIN contacts k ON k.organization_id = c.organization_id AND k.id = c.contact_id
          JOIN channels ch ON ch.organization_id = c.organization_id AND ch.id = c.channel_id
+         LEFT JOIN users a ON a.id = c.assignee_user_id
          LEFT JOIN LATERAL (
              SELECT body, kind, direction, status FROM messages
              WHERE conversation_id = c.id ORDER BY created_at DESC, id DESC LIMIT 1
@@ -47,6 +50,7 @@ pub async fn list(
                 OR EXISTS (SELECT 1 FROM messages s WHERE s.conversation_id = c.id
                            AND to_tsvector('simple', s.body) @@ plainto_tsquery('simple', $3)))
            AND ($4::timestamptz IS NULL OR (c.last_message_at, c.id) < ($4, $5))
+           AND ($7 = 'everyone' OR ($7 = 'mine' AND c.assignee_user_id = $8) OR ($7 = 'unassigned' AND c.assignee_user_id IS NULL))
          ORDER BY c.last_message_at DESC, c.id DESC
          LIMIT $6",
     )
@@ -56,6 +60,8 @@ pub async fn list(
     .bind(after.map(|a| a.last_message_at))
     .bind(after.map(|a| a.id))
     .bind(PAGE_SIZE + 1)
+    .bind(assignee.key())
+    .bind(actor.user_id)
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -75,10 +81,12 @@ pub async fn thread(pool: &PgPool, actor: &Actor, conversation: Uuid, before: Op
     let mut tx = db::scoped(pool, Some(actor.organization_id), Some(actor.user_id)).await?;
     let header: ConversationHeader = sqlx::query_as(
         "SELECT c.id, COALESCE(NULLIF(k.name, ''), NULLIF(k.profile_name, ''), '+' || k.wa_id) AS contact_name,
-                k.wa_id, k.profile_name, ch.name AS channel_name, c.status, c.last_inbound_at
+                k.wa_id, k.profile_name, ch.name AS channel_name, c.status, c.last_inbound_at,
+                c.assignee_user_id AS assignee_id, a.name AS assignee_name
          FROM conversations c
          JOIN contacts k ON k.organization_id = c.organization_id AND k.id = c.contact_id
          JOIN channels ch ON ch.organization_id = c.organization_id AND ch.id = c.channel_id
+         LEFT JOIN users a ON a.id = c.assignee_user_id
          WHERE c.organization_id = $1 AND c.id = $2",
     )
     .bind(actor.organization_id)
@@ -121,5 +129,12 @@ pub async fn thread(pool: &PgPool, actor: &Actor, conversation: Uuid, before: Op
     let has_older = messages.len() as i64 > THREAD_PAGE_SIZE;
     messages.truncate(THREAD_PAGE_SIZE as usize);
     messages.reverse();
-    Ok(Thread { conversation: header, messages, has_older })
+    let is_assignee = header.assignee_id == Some(actor.user_id.0);
+    let may_assign = actor.can(Permission::InboxAssign);
+    let viewer = ThreadViewer {
+        is_assignee,
+        may_reply: actor.can(Permission::InboxReply) && (header.assignee_id.is_none() || is_assignee || may_assign),
+        may_assign,
+    };
+    Ok(Thread { conversation: header, messages, has_older, viewer })
 }

@@ -1,6 +1,7 @@
 //! The team inbox: what agents do in a conversation with a customer. [`conversations`] reads the
-//! list and the threads; [`outbound`] sends their replies — stored first, then delivered to Meta by
+//! list and the threads; [`assignment`] decides who has a conversation; [`outbound`] sends their replies — stored first, then delivered to Meta by
 //! a worker, whatever the Cloud API's mood.
 
+pub mod assignment;
 pub mod conversations;
 pub mod outbound;

@@ -8,7 +8,7 @@ use parley::domain::cloud::TextMessage;
 use uuid::Uuid;
 
 #[component]
-pub(super) fn Composer(conversation: Uuid, window_open: bool) -> impl IntoView {
+pub(super) fn Composer(conversation: Uuid, window_open: bool, may_reply: bool, holder: Option<String>) -> impl IntoView {
     let refresh = expect_context::<InboxRefresh>();
     let text = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
@@ -35,6 +35,15 @@ pub(super) fn Composer(conversation: Uuid, window_open: bool) -> impl IntoView {
         }
     };
 
+    if !may_reply {
+        let who = holder.unwrap_or_else(|| "Someone else".to_owned());
+        return view! {
+            <div class="composer composer-closed" role="status">
+                <p class="muted small">{format!("{who} has this conversation: only they reply. Ask them, or someone who assigns conversations, to hand it over.")}</p>
+            </div>
+        }
+        .into_any();
+    }
     if !window_open {
         return view! {
             <div class="composer composer-closed" role="status">

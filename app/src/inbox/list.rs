@@ -4,20 +4,21 @@ use super::InboxRefresh;
 use super::bubble::{Ticks, time_of};
 use crate::error::AppError;
 use leptos::prelude::*;
-use parley::domain::inbox::{ConversationSummary, InboxCursor, InboxPage, StatusFilter};
+use parley::domain::inbox::{AssigneeFilter, ConversationSummary, InboxCursor, InboxPage, StatusFilter};
 use uuid::Uuid;
 
 #[component]
 pub(super) fn ConversationList(selected: Memo<Option<Uuid>>) -> impl IntoView {
     let refresh = expect_context::<InboxRefresh>();
     let filter = RwSignal::new(StatusFilter::Open);
+    let assignee = RwSignal::new(AssigneeFilter::Everyone);
     let search = RwSignal::new(String::new());
     // Pages after the first, kept while the filter and search stay the same.
     let more = RwSignal::new(Vec::<ConversationSummary>::new());
     let next = RwSignal::new(None::<InboxCursor>);
     let first = Resource::new(
-        move || (filter.get(), search.get(), refresh.0.get()),
-        |(filter, search, _)| list_conversations(filter.key().to_owned(), search, None),
+        move || (filter.get(), assignee.get(), search.get(), refresh.0.get()),
+        |(filter, assignee, search, _)| list_conversations(filter.key().to_owned(), assignee.key().to_owned(), search, None),
     );
     let loading_more = RwSignal::new(false);
     Effect::new(move || {
@@ -30,7 +31,13 @@ pub(super) fn ConversationList(selected: Memo<Option<Uuid>>) -> impl IntoView {
         let Some(cursor) = next.get_untracked() else { return };
         loading_more.set(true);
         leptos::task::spawn_local(async move {
-            let result = list_conversations(filter.get_untracked().key().to_owned(), search.get_untracked(), Some(cursor)).await;
+            let result = list_conversations(
+                filter.get_untracked().key().to_owned(),
+                assignee.get_untracked().key().to_owned(),
+                search.get_untracked(),
+                Some(cursor),
+            )
+            .await;
             loading_more.set(false);
             if let Ok(page) = result {
                 more.update(|m| m.extend(page.conversations));
@@ -42,7 +49,7 @@ pub(super) fn ConversationList(selected: Memo<Option<Uuid>>) -> impl IntoView {
     view! {
         <aside class="conversation-list" aria-label="Conversations">
             <div class="conversation-tools">
-                <div class="tabs" role="tablist" aria-label="Conversation status">
+                <div class="tabs" role="tablist" aria-label="Show conversations by status">
                     {StatusFilter::ALL.into_iter().map(|f| view! {
                         <button
                             type="button"
@@ -50,6 +57,19 @@ pub(super) fn ConversationList(selected: Memo<Option<Uuid>>) -> impl IntoView {
                             class="tab"
                             aria-selected=move || (filter.get() == f).to_string()
                             on:click=move |_| filter.set(f)
+                        >
+                            {f.label()}
+                        </button>
+                    }).collect_view()}
+                </div>
+                <div class="tabs" role="tablist" aria-label="Assigned to">
+                    {AssigneeFilter::ALL.into_iter().map(|f| view! {
+                        <button
+                            type="button"
+                            role="tab"
+                            class="tab"
+                            aria-selected=move || (assignee.get() == f).to_string()
+                            on:click=move |_| assignee.set(f)
                         >
                             {f.label()}
                         </button>
@@ -130,7 +150,10 @@ fn ConversationRow(row: ConversationSummary, selected: Memo<Option<Uuid>>) -> im
                             <span class="unread-badge" aria-label=format!("{} unread", row.unread_count)>{row.unread_count}</span>
                         })}
                     </span>
-                    <span class="conversation-meta muted small">{row.channel_name.clone()}</span>
+                    <span class="conversation-meta muted small">
+                        {row.channel_name.clone()}
+                        {row.assignee_name.clone().map(|name| format!(" · {name}"))}
+                    </span>
                 </span>
             </a>
         </li>
@@ -158,13 +181,16 @@ fn preview_text(row: &ConversationSummary) -> String {
     }
 }
 
-/// A page of the conversation list. `filter` is open, pending, resolved or all.
+/// A page of the conversation list. `filter` is open, pending, resolved or all; `assignee` is
+/// everyone, mine or unassigned.
 #[server]
 pub async fn list_conversations(
     filter: String,
+    #[server(default)] assignee: String,
     #[server(default)] search: String,
     #[server(default)] after: Option<InboxCursor>,
 ) -> Result<InboxPage, AppError> {
     let (state, actor) = crate::context::actor().await?;
-    Ok(parley::inbox::conversations::list(&state.pool, &actor, StatusFilter::from_key(&filter), &search, after).await?)
+    let (status, assignee) = (StatusFilter::from_key(&filter), AssigneeFilter::from_key(&assignee));
+    Ok(parley::inbox::conversations::list(&state.pool, &actor, status, assignee, &search, after).await?)
 }

@@ -6,8 +6,8 @@ use super::bubble::{MessageContent, Ticks, day_of, time_of};
 use super::composer::{Composer, MarkConversationRead, RetryReply};
 use crate::error::AppError;
 use leptos::prelude::*;
-use parley::domain::conversation::{ConversationWindow, OutboundStatus};
-use parley::domain::inbox::{ConversationHeader, Thread, ThreadMessage};
+use parley::domain::conversation::{ConversationStatus, ConversationWindow, OutboundStatus};
+use parley::domain::inbox::{ConversationHeader, Thread, ThreadMessage, ThreadViewer};
 use uuid::Uuid;
 
 #[component]
@@ -58,7 +58,7 @@ pub(super) fn ThreadView(conversation: Uuid) -> impl IntoView {
             <Transition fallback=|| view! { <p class="muted list-note" aria-busy="true">"Loading the conversation…"</p> }>
                 {move || thread.get().map(|result| match result {
                     Err(err) => view! { <div class="alert alert-error" role="alert">{err.to_string()}</div> }.into_any(),
-                    Ok(Thread { conversation: header, messages, .. }) => {
+                    Ok(Thread { conversation: header, messages, viewer, .. }) => {
                         let window_open = ConversationWindow::new(header.last_inbound_at).allows_free_form(chrono::Utc::now());
                         let all = Signal::derive(move || {
                             let mut all = older.get();
@@ -66,7 +66,7 @@ pub(super) fn ThreadView(conversation: Uuid) -> impl IntoView {
                             all
                         });
                         view! {
-                            <ThreadHeader header />
+                            <ThreadHeader header=header.clone() viewer />
                             <div class="messages" role="log" aria-label="Messages" aria-live="polite">
                                 <Show when=move || has_older.get()>
                                     <button type="button" class="button button-small load-older" disabled=move || loading_older.get() on:click=load_older>
@@ -85,7 +85,7 @@ pub(super) fn ThreadView(conversation: Uuid) -> impl IntoView {
                                     }).collect_view()
                                 }}
                             </div>
-                            <Composer conversation window_open />
+                            <Composer conversation window_open may_reply=viewer.may_reply holder=header.assignee_name.clone() />
                         }.into_any()
                     }
                 })}
@@ -95,7 +95,8 @@ pub(super) fn ThreadView(conversation: Uuid) -> impl IntoView {
 }
 
 #[component]
-fn ThreadHeader(header: ConversationHeader) -> impl IntoView {
+fn ThreadHeader(header: ConversationHeader, viewer: ThreadViewer) -> impl IntoView {
+    let conversation = header.id;
     let window = ConversationWindow::new(header.last_inbound_at);
     let window_text = move || match window.remaining(chrono::Utc::now()) {
         Some(left) => format!("Customer service window: {} h {} min left", left.num_hours(), left.num_minutes() % 60),
@@ -104,7 +105,7 @@ fn ThreadHeader(header: ConversationHeader) -> impl IntoView {
     view! {
         <header class="thread-header">
             <a class="icon-button thread-back" href="/inbox" aria-label="Back to the conversations">"←"</a>
-            <div>
+            <div class="thread-who">
                 <h1 class="thread-title">{header.contact_name.clone()}</h1>
                 <p class="muted small">
                     {format!("+{}", header.wa_id)}
@@ -113,7 +114,66 @@ fn ThreadHeader(header: ConversationHeader) -> impl IntoView {
                 </p>
             </div>
             <p class="window-status small" data-testid="window-status">{window_text}</p>
+            <Assignment conversation assignee=header.assignee_name.clone() viewer />
+            <StatusSelect conversation status=header.status.clone() />
         </header>
+    }
+}
+
+/// "Unassigned [Take control]", "You have it [Release]", "Ana has it [Take control]" (the last
+/// only for those who may assign).
+#[component]
+fn Assignment(conversation: Uuid, assignee: Option<String>, viewer: ThreadViewer) -> impl IntoView {
+    let refresh = expect_context::<InboxRefresh>();
+    let assign = ServerAction::<AssignConversation>::new();
+    Effect::new(move || {
+        if let Some(Ok(())) = assign.value().get() {
+            refresh.bump();
+        }
+    });
+    let (text, action) = match (&assignee, viewer.is_assignee) {
+        (_, true) => ("You have this conversation".to_owned(), Some(("Release", false))),
+        (Some(name), false) => (format!("{name} has this conversation"), viewer.may_assign.then_some(("Take control", true))),
+        (None, false) => ("Unassigned".to_owned(), Some(("Take control", true))),
+    };
+    view! {
+        <div class="assignment small" data-testid="assignment">
+            <span>{text}</span>
+            {action.map(|(label, take)| view! {
+                <button
+                    type="button"
+                    class="button button-small"
+                    disabled=move || assign.pending().get()
+                    on:click=move |_| { assign.dispatch(AssignConversation { conversation, take }); }
+                >
+                    {label}
+                </button>
+            })}
+            {move || assign.value().get().and_then(Result::err).map(|e| view! { <span class="field-error" role="alert">{e.to_string()}</span> })}
+        </div>
+    }
+}
+
+#[component]
+fn StatusSelect(conversation: Uuid, status: String) -> impl IntoView {
+    let refresh = expect_context::<InboxRefresh>();
+    let change = ServerAction::<SetConversationStatus>::new();
+    Effect::new(move || {
+        if let Some(Ok(())) = change.value().get() {
+            refresh.bump();
+        }
+    });
+    view! {
+        <select
+            class="status-select"
+            aria-label="Status of this conversation"
+            disabled=move || change.pending().get()
+            on:change=move |ev| { change.dispatch(SetConversationStatus { conversation, status: event_target_value(&ev) }); }
+        >
+            {ConversationStatus::ALL.into_iter().map(|s| view! {
+                <option value=s.key() selected=s.key() == status>{s.label()}</option>
+            }).collect_view()}
+        </select>
     }
 }
 
@@ -154,6 +214,25 @@ fn RetryButton(message: Uuid) -> impl IntoView {
         </button>
         {move || retry.value().get().and_then(Result::err).map(|e| view! { <p class="bubble-error" role="alert">{e.to_string()}</p> })}
     }
+}
+
+/// Takes control of the conversation (`take`), or releases it.
+#[server]
+pub async fn assign_conversation(conversation: Uuid, take: bool) -> Result<(), AppError> {
+    use parley::domain::conversation::ConversationId;
+    let (state, actor) = crate::context::actor().await?;
+    let assignee = take.then_some(actor.user_id);
+    Ok(parley::inbox::assignment::assign(&state.pool, &actor, ConversationId(conversation), assignee).await?)
+}
+
+/// Open, pending or resolved.
+#[server]
+pub async fn set_conversation_status(conversation: Uuid, status: String) -> Result<(), AppError> {
+    use parley::domain::conversation::ConversationId;
+    let (state, actor) = crate::context::actor().await?;
+    let status = ConversationStatus::from_key(&status)
+        .ok_or_else(|| AppError::Invalid { field: "status".into(), message: "Choose open, pending or resolved".into() }.with_status())?;
+    Ok(parley::inbox::assignment::set_status(&state.pool, &actor, ConversationId(conversation), status).await?)
 }
 
 /// A conversation's header and a page of its messages (the newest, or those before `before`).

@@ -89,6 +89,7 @@ pub async fn send(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(Error::NotFound)?;
+    super::assignment::ensure_may_reply(&mut tx, actor, conversation).await?;
     let is_template = matches!(content, MessageContent::Template(_));
     if !is_template && !ConversationWindow::new(last_inbound_at).allows_free_form(Utc::now()) {
         return Err(Error::Conflict(WINDOW_CLOSED.into()));
