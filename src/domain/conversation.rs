@@ -3,24 +3,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
-macro_rules! id_type {
-    ($($name:ident),* $(,)?) => {$(
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(transparent)]
-        #[cfg_attr(feature = "ssr", derive(sqlx::Type), sqlx(transparent))]
-        pub struct $name(pub Uuid);
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                self.0.fmt(f)
-            }
-        }
-    )*};
-}
-
-id_type!(ConversationId, MessageId);
+pub use super::ids::{ConversationId, MessageId};
 
 /// WhatsApp's customer service window: for 24 hours after the customer's last message the business
 /// may write freely; outside it, only an approved template may start the conversation again.

@@ -34,4 +34,4 @@ macro_rules! id_type {
     )*};
 }
 
-id_type!(OrganizationId, UserId, RoleId, TeamId, ChannelId);
+id_type!(OrganizationId, UserId, RoleId, TeamId, ChannelId, ConversationId, MessageId);
