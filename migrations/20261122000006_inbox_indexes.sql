@@ -21,26 +21,44 @@ CREATE INDEX messages_latest ON messages (conversation_id, created_at DESC, id D
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE INDEX contacts_search ON contacts USING gin (wa_id gin_trgm_ops, name gin_trgm_ops, profile_name gin_trgm_ops);
 
--- The conversations of the current organization (parley_org(), the same setting row-level
--- security reads) whose contact or messages match an inbox search. Under row-level security
--- Postgres may not use an index for a non-leakproof operator (ILIKE, @@) before the tenant policy
--- is checked, so as parley_app a search reads every contact and message of the organization; this
--- function runs as the owner, applies the tenant filter itself and lets the indexes answer. The
--- query is planned for each term (EXECUTE): a common word and a rare one want different plans.
-CREATE FUNCTION inbox_search(term text) RETURNS TABLE (conversation_id uuid)
+-- A page of the current organization's (parley_org(), the setting row-level security reads)
+-- conversations whose contact or messages match an inbox search: newest activity first, from the
+-- keyset cursor, optionally of one status. Under row-level security Postgres may not use an index
+-- for a non-leakproof operator (ILIKE, @@) before the tenant policy is checked, so as parley_app a
+-- search reads every contact and message of the organization; this function runs as the owner,
+-- applies the tenant filter itself and lets the indexes answer. The list only asks when the
+-- term matched few of the newest conversations, so matching contacts and messages are always
+-- collected through the trigram and full-text indexes first, never by walking the conversations
+-- (a term the statistics have never seen would make that walk the whole inbox). The query is
+-- planned for each term (EXECUTE).
+CREATE FUNCTION inbox_search(term text, status text, before_at timestamptz, before_id uuid, page_size bigint)
+RETURNS TABLE (conversation_id uuid)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public AS
 $$
 BEGIN
     RETURN QUERY EXECUTE
-        $q$SELECT v.id FROM conversations v
-           JOIN contacts h ON h.organization_id = v.organization_id AND h.id = v.contact_id
-           WHERE h.organization_id = $2
-             AND (h.wa_id LIKE '%' || $1 || '%' OR h.name ILIKE '%' || $1 || '%' OR h.profile_name ILIKE '%' || $1 || '%')
-           UNION
-           SELECT s.conversation_id FROM messages s
-           WHERE s.organization_id = $2 AND to_tsvector('simple', s.body) @@ plainto_tsquery('simple', $1)$q$
-        USING term, parley_org();
+        $q$SELECT p.id FROM (
+               (SELECT v.id, v.last_message_at FROM conversations v
+                WHERE v.contact_id = ANY (ARRAY(SELECT h.id FROM contacts h WHERE h.organization_id = $2
+                                                AND (h.wa_id LIKE '%' || $1 || '%' OR h.name ILIKE '%' || $1 || '%'
+                                                     OR h.profile_name ILIKE '%' || $1 || '%')))
+                  AND v.organization_id = $2 AND v.last_message_at IS NOT NULL AND ($3::text IS NULL OR v.status = $3)
+                  AND (v.last_message_at, v.id) < (COALESCE($4, 'infinity'), COALESCE($5, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
+                ORDER BY v.last_message_at DESC, v.id DESC
+                LIMIT $6)
+               UNION
+               (SELECT v.id, v.last_message_at FROM conversations v
+                WHERE v.id = ANY (ARRAY(SELECT s.conversation_id FROM messages s WHERE s.organization_id = $2
+                                        AND to_tsvector('simple', s.body) @@ plainto_tsquery('simple', $1)))
+                  AND v.organization_id = $2 AND v.last_message_at IS NOT NULL AND ($3::text IS NULL OR v.status = $3)
+                  AND (v.last_message_at, v.id) < (COALESCE($4, 'infinity'), COALESCE($5, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
+                ORDER BY v.last_message_at DESC, v.id DESC
+                LIMIT $6)
+           ) p
+           ORDER BY p.last_message_at DESC, p.id DESC
+           LIMIT $6$q$
+        USING term, parley_org(), status, before_at, before_id, page_size;
 END
 $$;
-REVOKE ALL ON FUNCTION inbox_search(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION inbox_search(text) TO parley_app;
+REVOKE ALL ON FUNCTION inbox_search(text, text, timestamptz, uuid, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION inbox_search(text, text, timestamptz, uuid, bigint) TO parley_app;

@@ -30,8 +30,8 @@ pub async fn list(
     let mut rows: Vec<ConversationSummary> = sqlx::query_as(
         // `recent` walks the recency index from the cursor. Browsing takes its first page; a search
         // checks only its first hundred conversations, which is enough for a common term. A rare
-        // term leaves the page short, and only then are all matching conversations collected from
-        // the indexes (inbox_search) and the newest of them taken.
+        // term leaves the page short, and only then is the page asked of the search indexes
+        // (inbox_search).
         "WITH recent AS MATERIALIZED (
              SELECT id, contact_id, channel_id, status, last_message_at, unread_count FROM conversations
              WHERE organization_id = $1 AND last_message_at IS NOT NULL
@@ -55,15 +55,9 @@ pub async fn list(
          page AS (
              SELECT * FROM recent_hits WHERE $3 = '' OR (SELECT count(*) FROM recent_hits) = $6
              UNION ALL
-             (SELECT id, contact_id, channel_id, status, last_message_at, unread_count FROM conversations
-              WHERE $3 <> '' AND (SELECT count(*) FROM recent_hits) < $6
-                AND organization_id = $1 AND last_message_at IS NOT NULL
-                AND ($2::text IS NULL OR status = $2)
-                AND (last_message_at, id) < (COALESCE($4::timestamptz, 'infinity'),
-                                             COALESCE($5::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
-                AND id IN (SELECT conversation_id FROM inbox_search($3))
-              ORDER BY last_message_at DESC, id DESC
-              LIMIT $6)
+             SELECT id, contact_id, channel_id, status, last_message_at, unread_count FROM conversations
+             WHERE $3 <> '' AND (SELECT count(*) FROM recent_hits) < $6 AND organization_id = $1
+               AND id IN (SELECT conversation_id FROM inbox_search($3, $2, $4, $5, $6))
          )
          SELECT c.id,
                 COALESCE(NULLIF(k.name, ''), NULLIF(k.profile_name, ''), '+' || k.wa_id) AS contact_name,
