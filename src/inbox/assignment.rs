@@ -16,6 +16,7 @@ pub async fn assign(pool: &PgPool, actor: &Actor, conversation: ConversationId, 
     authorize(actor, Permission::InboxReply)?;
     let organization = actor.organization_id;
     let mut tx = db::scoped(pool, Some(organization), Some(actor.user_id)).await?;
+    realtime::lock_order(&mut tx, organization).await?;
     let current: Option<UserId> = sqlx::query_scalar(
         "SELECT assignee_user_id FROM conversations WHERE organization_id = $1 AND id = $2 FOR UPDATE",
     )
@@ -66,6 +67,7 @@ pub async fn set_status(pool: &PgPool, actor: &Actor, conversation: Conversation
     authorize(actor, Permission::InboxReply)?;
     let organization = actor.organization_id;
     let mut tx = db::scoped(pool, Some(organization), Some(actor.user_id)).await?;
+    realtime::lock_order(&mut tx, organization).await?;
     let updated = sqlx::query("UPDATE conversations SET status = $3, updated_at = now() WHERE organization_id = $1 AND id = $2")
         .bind(organization)
         .bind(conversation)

@@ -30,27 +30,51 @@ pub async fn list(
     let search = search.trim();
     let mut tx = db::scoped(pool, Some(actor.organization_id), Some(actor.user_id)).await?;
     let mut rows: Vec<ConversationSummary> = sqlx::query_as(
-        "SELECT c.id,
+        // `recent` walks the recency index from the cursor. Browsing takes its first page; a search
+        // checks only its first hundred conversations, which is enough for a common term. A rare
+        // term leaves the page short, and only then is the page asked of the search indexes
+        // (inbox_search).
+        "WITH recent AS MATERIALIZED (
+             SELECT id, contact_id, channel_id, status, last_message_at, unread_count, assignee_user_id FROM conversations
+             WHERE organization_id = $1 AND last_message_at IS NOT NULL
+               AND ($2::text IS NULL OR status = $2)
+               AND ($7 = 'everyone' OR ($7 = 'mine' AND assignee_user_id = $8) OR ($7 = 'unassigned' AND assignee_user_id IS NULL))
+               AND (last_message_at, id) < (COALESCE($4::timestamptz, 'infinity'),
+                                            COALESCE($5::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
+             ORDER BY last_message_at DESC, id DESC
+             LIMIT CASE WHEN $3 = '' THEN $6 ELSE 100 END
+         ),
+         recent_hits AS MATERIALIZED (
+             SELECT r.* FROM recent r
+             WHERE $3 = ''
+                OR (SELECT h.wa_id LIKE '%' || $3 || '%' OR h.name ILIKE '%' || $3 || '%'
+                           OR h.profile_name ILIKE '%' || $3 || '%'
+                    FROM contacts h WHERE h.organization_id = $1 AND h.id = r.contact_id)
+                OR EXISTS (SELECT 1 FROM messages s WHERE s.conversation_id = r.id
+                           AND to_tsvector('simple', s.body) @@ plainto_tsquery('simple', NULLIF($3, '')))
+             ORDER BY r.last_message_at DESC, r.id DESC
+             LIMIT $6
+         ),
+         page AS (
+             SELECT * FROM recent_hits WHERE $3 = '' OR (SELECT count(*) FROM recent_hits) = $6
+             UNION ALL
+             SELECT id, contact_id, channel_id, status, last_message_at, unread_count, assignee_user_id FROM conversations
+             WHERE $3 <> '' AND (SELECT count(*) FROM recent_hits) < $6 AND organization_id = $1
+               AND id IN (SELECT conversation_id FROM inbox_search($3, $2, $4, $5, $6, $7, $8))
+         )
+         SELECT c.id,
                 COALESCE(NULLIF(k.name, ''), NULLIF(k.profile_name, ''), '+' || k.wa_id) AS contact_name,
                 k.wa_id, ch.name AS channel_name, c.status, c.last_message_at, c.unread_count,
-                a.name AS assignee_name, m.body AS preview, m.kind AS preview_kind, m.direction AS preview_direction, m.status AS preview_status
-         FROM conversations c
-         JOIN contacts k ON k.organization_id = c.organization_id AND k.id = c.contact_id
-         JOIN channels ch ON ch.organization_id = c.organization_id AND ch.id = c.channel_id
+                a.name AS assignee_name,
+                m.body AS preview, m.kind AS preview_kind, m.direction AS preview_direction, m.status AS preview_status
+         FROM page c
+         JOIN contacts k ON k.organization_id = $1 AND k.id = c.contact_id
+         JOIN channels ch ON ch.organization_id = $1 AND ch.id = c.channel_id
          LEFT JOIN users a ON a.id = c.assignee_user_id
          LEFT JOIN LATERAL (
              SELECT body, kind, direction, status FROM messages
              WHERE conversation_id = c.id ORDER BY created_at DESC, id DESC LIMIT 1
          ) m ON true
-         WHERE c.organization_id = $1
-           AND c.last_message_at IS NOT NULL
-           AND ($2::text IS NULL OR c.status = $2)
-           AND ($3 = '' OR k.wa_id LIKE '%' || $3 || '%' OR k.name ILIKE '%' || $3 || '%'
-                OR k.profile_name ILIKE '%' || $3 || '%'
-                OR EXISTS (SELECT 1 FROM messages s WHERE s.conversation_id = c.id
-                           AND to_tsvector('simple', s.body) @@ plainto_tsquery('simple', $3)))
-           AND ($4::timestamptz IS NULL OR (c.last_message_at, c.id) < ($4, $5))
-           AND ($7 = 'everyone' OR ($7 = 'mine' AND c.assignee_user_id = $8) OR ($7 = 'unassigned' AND c.assignee_user_id IS NULL))
          ORDER BY c.last_message_at DESC, c.id DESC
          LIMIT $6",
     )

@@ -22,21 +22,29 @@ use uuid::Uuid;
 /// event, `<organization>:<event JSON>` for an ephemeral one.
 pub const NOTIFY_CHANNEL: &str = "parley_events";
 
+/// Takes the organization's event lock for the rest of the transaction (again is free). Call it at
+/// the start of a transaction that will [`publish`], before it locks any row.
+pub async fn lock_order(conn: &mut PgConnection, organization: OrganizationId) -> Result<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('parley_events:' || $1::text, 0))")
+        .bind(organization)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 /// Stores the event and notifies every instance, both taking effect when the caller's transaction
 /// commits (nothing if it rolls back). The transaction must be scoped to `organization`.
 ///
 /// Event ids are what browsers resume from, so within an organization they must be in commit
 /// order: a transaction that publishes holds the organization's event lock until it ends, so
 /// another one cannot take a later id yet commit first and be skipped by a browser resuming
-/// meanwhile. Publish late in a transaction, after its row locks, to keep that lock short.
+/// meanwhile. A transaction that will publish takes that lock first, with [`lock_order`], before
+/// any row lock: taken after row locks, two writers could each hold what the other waits for.
 pub async fn publish(conn: &mut PgConnection, organization: OrganizationId, event: &Event) -> Result<EventId> {
     if event.is_ephemeral() {
         return Err(Error::Internal(format!("{} events are not stored: publish them as ephemeral", event.kind())));
     }
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('parley_events:' || $1::text, 0))")
-        .bind(organization)
-        .execute(&mut *conn)
-        .await?;
+    lock_order(conn, organization).await?;
     let payload = serde_json::to_value(event).map_err(|e| Error::Internal(format!("event to JSON: {e}")))?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO events (organization_id, conversation_id, kind, payload) VALUES ($1, $2, $3, $4) RETURNING id",

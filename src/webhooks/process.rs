@@ -33,6 +33,7 @@ pub(crate) async fn process(pool: &PgPool, event: &ClaimedEvent) -> Result<()> {
     // Meta got its 200. Should a crash lose this commit, it loses processed_at with it and the
     // delivery is processed again (idempotently), so the commit need not wait for the disk.
     sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
+    realtime::lock_order(&mut tx, scope.organization).await?;
     // Locks the row: should its lease have expired while this worker was slow, the next worker
     // waits here and then finds it processed, instead of processing it a second time.
     let due: Option<i64> =
@@ -291,6 +292,7 @@ pub async fn retry_pending_statuses(pool: &PgPool, limit: i64) -> Result<usize> 
     let mut applied = 0;
     for organization in organizations {
         let mut tx = db::scoped(pool, Some(organization), None).await?;
+        realtime::lock_order(&mut tx, organization).await?;
         let pending: Vec<PendingStatus> = sqlx::query_as(
             "SELECT p.channel_id, p.wamid, p.status, p.occurred_at, p.error FROM pending_statuses p
              WHERE p.organization_id = $1 AND p.received_at > now() - interval '1 day' AND EXISTS (

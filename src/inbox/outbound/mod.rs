@@ -77,6 +77,7 @@ pub async fn send(
     authorize(actor, Permission::InboxReply)?;
     let organization = actor.organization_id;
     let mut tx = db::scoped(pool, Some(organization), Some(actor.user_id)).await?;
+    realtime::lock_order(&mut tx, organization).await?;
     // Locked so the window checked is the window the message is queued under.
     let (channel, wa_id, last_inbound_at): (ChannelId, String, Option<DateTime<Utc>>) = sqlx::query_as(
         "SELECT c.channel_id, k.wa_id, c.last_inbound_at FROM conversations c

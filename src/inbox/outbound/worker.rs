@@ -224,6 +224,9 @@ async fn record(pool: &PgPool, claimed: &ClaimedMessage, outcome: Outcome) -> Re
     // Agents watching the conversation see the ticks move, or the reason it failed.
     let visible = !matches!(outcome, Outcome::Throttled(_))
         && !matches!(outcome, Outcome::RetryLater(_) if claimed.attempts + 1 < MAX_ATTEMPTS);
+    if visible {
+        realtime::lock_order(&mut tx, organization).await?;
+    }
     match outcome {
         Outcome::Accepted { wamid } => {
             // Also from unknown: a slow answer that still came is the truth.
