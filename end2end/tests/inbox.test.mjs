@@ -101,8 +101,12 @@ test('two agents see a customer live; a reply reaches the customer and its ticks
     await expectText(p.getByTestId('message').last(), 'I need help with my invoice', { timeout: 20_000 });
   }
 
-  // Agent A replies with Enter; the customer's phone receives it; the ticks go up to blue.
+  // Agent A replies with Enter; B sees A typing; the customer's phone receives the reply; the
+  // ticks go up to blue.
   const composer = page.getByLabel('Message', { exact: true });
+  await composer.pressSequentially('Hi Lara');
+  await expectText(owner.getByTestId('typing'), 'Andre Agent is typing…', { timeout: 10_000 });
+  assert.equal((await page.getByTestId('typing').innerText()).trim(), '', 'nobody sees themselves typing');
   await composer.fill('Hi Lara, *sure*!');
   await composer.press('Enter');
   const reply = page.getByTestId('message').filter({ hasText: 'Hi Lara, sure!' });

@@ -1,7 +1,7 @@
 //! Writing to the customer: Enter sends, Shift+Enter breaks the line; closed when the 24-hour
 //! window is. A sent message is stored first and shows its ticks as Meta reports them.
 
-use super::InboxRefresh;
+use super::{InboxRefresh, LiveInbox};
 use crate::error::AppError;
 use leptos::prelude::*;
 use parley::domain::cloud::TextMessage;
@@ -10,6 +10,9 @@ use uuid::Uuid;
 #[component]
 pub(super) fn Composer(conversation: Uuid, window_open: bool, may_reply: bool, holder: Option<String>) -> impl IntoView {
     let refresh = expect_context::<InboxRefresh>();
+    let live = expect_context::<LiveInbox>();
+    // Other agents learn "… is typing" at most every two seconds.
+    let last_typing_signal = StoredValue::new(0.0_f64);
     let text = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let send = ServerAction::<SendReply>::new();
@@ -66,7 +69,17 @@ pub(super) fn Composer(conversation: Uuid, window_open: bool, may_reply: bool, h
                     placeholder="Type a message"
                     aria-label="Message"
                     prop:value=move || text.get()
-                    on:input=move |ev| text.set(event_target_value(&ev))
+                    on:input=move |ev| {
+                        text.set(event_target_value(&ev));
+                        let now = web_sys::js_sys::Date::now();
+                        if now - last_typing_signal.get_value() > 2_000.0 {
+                            last_typing_signal.set_value(now);
+                            live.typed.update(|t| {
+                                let count = t.map_or(0, |(_, n)| n.wrapping_add(1));
+                                *t = Some((conversation, count));
+                            });
+                        }
+                    }
                     on:keydown=move |ev| {
                         if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
                             ev.prevent_default();

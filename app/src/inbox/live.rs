@@ -2,19 +2,21 @@
 //! and the open thread. A dropped connection (lid closed, network blip) comes back by itself and
 //! resumes after the last event it saw, so nothing is missed and nothing is shown twice.
 
-use super::InboxRefresh;
+use super::{InboxRefresh, LiveInbox};
 use leptos::prelude::*;
 
 /// Holds the connection while the inbox is on screen.
 #[component]
 pub(super) fn LiveUpdates() -> impl IntoView {
     let refresh = expect_context::<InboxRefresh>();
-    connection::open(refresh);
+    let live = expect_context::<LiveInbox>();
+    connection::open(refresh, live);
 }
 
 #[cfg(feature = "hydrate")]
 mod connection {
-    use super::InboxRefresh;
+    use super::{InboxRefresh, LiveInbox};
+    use crate::inbox::Typing;
     use leptos::prelude::*;
     use std::cell::{Cell, RefCell};
     use std::rc::Rc;
@@ -22,26 +24,39 @@ mod connection {
     use wasm_bindgen::closure::Closure;
     use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
+    /// How long "Ana is typing…" stays without a new signal (typing tabs repeat it every 2 s).
+    const TYPING_SHOWN_MS: f64 = 5_000.0;
+
     /// The server's close code for an ended session: signing in again is needed, not a retry.
     const SESSION_ENDED: u16 = 4401;
 
     struct Live {
         refresh: InboxRefresh,
+        inbox: LiveInbox,
         last_event: Cell<Option<i64>>,
         failures: Cell<u32>,
         socket: RefCell<Option<WebSocket>>,
         closed_by_page: Cell<bool>,
     }
 
-    pub fn open(refresh: InboxRefresh) {
+    pub fn open(refresh: InboxRefresh, inbox: LiveInbox) {
         let live = Rc::new(Live {
             refresh,
+            inbox,
             last_event: Cell::new(None),
             failures: Cell::new(0),
             socket: RefCell::new(None),
             closed_by_page: Cell::new(false),
         });
         connect(live.clone());
+        let typist = send_wrapper::SendWrapper::new(live.clone());
+        Effect::new(move |_| {
+            if let Some((conversation, _)) = inbox.typed.get()
+                && let Some(socket) = typist.socket.borrow().as_ref()
+            {
+                let _ = socket.send_with_str(&serde_json::json!({ "typing": conversation }).to_string());
+            }
+        });
         let on_leave = send_wrapper::SendWrapper::new(live);
         on_cleanup(move || {
             on_leave.closed_by_page.set(true);
@@ -76,6 +91,8 @@ mod connection {
                 if let Some(id) = frame.get("id").and_then(serde_json::Value::as_i64) {
                     live.last_event.set(Some(id));
                     live.refresh.bump();
+                } else if let Some(typing) = typing_of(&frame) {
+                    show_typing(live.inbox, typing);
                 }
             })
         };
@@ -105,10 +122,35 @@ mod connection {
         on_close.forget();
         live.socket.borrow_mut().replace(socket);
     }
+
+    /// `{"event":{"kind":"typing","conversation_id":..,"name":..}}`, as a notice to show.
+    fn typing_of(frame: &serde_json::Value) -> Option<Typing> {
+        let event = frame.get("event")?;
+        if event.get("kind")?.as_str()? != "typing" {
+            return None;
+        }
+        let conversation = uuid::Uuid::parse_str(event.get("conversation_id")?.as_str()?).ok()?;
+        let name = event.get("name")?.as_str()?.to_owned();
+        Some(Typing { conversation, name, until_ms: web_sys::js_sys::Date::now() + TYPING_SHOWN_MS })
+    }
+
+    fn show_typing(inbox: LiveInbox, typing: Typing) {
+        inbox.typing.update(|all| {
+            all.retain(|t| !(t.conversation == typing.conversation && t.name == typing.name));
+            all.push(typing);
+        });
+        set_timeout(
+            move || {
+                let now = web_sys::js_sys::Date::now();
+                inbox.typing.update(|all| all.retain(|t| t.until_ms > now));
+            },
+            std::time::Duration::from_millis(TYPING_SHOWN_MS as u64 + 50),
+        );
+    }
 }
 
 /// No socket while rendering on the server.
 #[cfg(not(feature = "hydrate"))]
 mod connection {
-    pub fn open(_: super::InboxRefresh) {}
+    pub fn open(_: super::InboxRefresh, _: super::LiveInbox) {}
 }

@@ -1,7 +1,7 @@
 //! The open conversation: who it is with, the customer-service window, and the messages, oldest at
 //! the top, with older pages on demand.
 
-use super::InboxRefresh;
+use super::{InboxRefresh, LiveInbox};
 use super::bubble::{MessageContent, Ticks, day_of, time_of};
 use super::composer::{Composer, MarkConversationRead, RetryReply};
 use crate::error::AppError;
@@ -85,12 +85,34 @@ pub(super) fn ThreadView(conversation: Uuid) -> impl IntoView {
                                     }).collect_view()
                                 }}
                             </div>
+                            <TypingNotice conversation />
                             <Composer conversation window_open may_reply=viewer.may_reply holder=header.assignee_name.clone() />
                         }.into_any()
                     }
                 })}
             </Transition>
         </div>
+    }
+}
+
+/// "Olivia Owner is typing…" while another agent writes in this conversation.
+#[component]
+fn TypingNotice(conversation: Uuid) -> impl IntoView {
+    let live = expect_context::<LiveInbox>();
+    let names = move || {
+        live.typing.with(|all| all.iter().filter(|t| t.conversation == conversation).map(|t| t.name.clone()).collect::<Vec<_>>())
+    };
+    view! {
+        <p class="typing-notice small" role="status" data-testid="typing">
+            {move || {
+                let names = names();
+                match names.len() {
+                    0 => String::new(),
+                    1 => format!("{} is typing…", names[0]),
+                    _ => format!("{} are typing…", names.join(", ")),
+                }
+            }}
+        </p>
     }
 }
 
