@@ -10,7 +10,9 @@ use leptos::prelude::*;
 pub(super) fn LiveUpdates() -> impl IntoView {
     let refresh = expect_context::<InboxRefresh>();
     let live = expect_context::<LiveInbox>();
-    connection::open(refresh, live);
+    // The server tells every tab of the organization, the typist's own included.
+    let me = crate::session::use_current_user().with_untracked(|u| u.name.clone());
+    connection::open(refresh, live, me);
 }
 
 #[cfg(feature = "hydrate")]
@@ -33,16 +35,18 @@ mod connection {
     struct Live {
         refresh: InboxRefresh,
         inbox: LiveInbox,
+        me: String,
         last_event: Cell<Option<i64>>,
         failures: Cell<u32>,
         socket: RefCell<Option<WebSocket>>,
         closed_by_page: Cell<bool>,
     }
 
-    pub fn open(refresh: InboxRefresh, inbox: LiveInbox) {
+    pub fn open(refresh: InboxRefresh, inbox: LiveInbox, me: String) {
         let live = Rc::new(Live {
             refresh,
             inbox,
+            me,
             last_event: Cell::new(None),
             failures: Cell::new(0),
             socket: RefCell::new(None),
@@ -91,7 +95,7 @@ mod connection {
                 if let Some(id) = frame.get("id").and_then(serde_json::Value::as_i64) {
                     live.last_event.set(Some(id));
                     live.refresh.bump();
-                } else if let Some(typing) = typing_of(&frame) {
+                } else if let Some(typing) = typing_of(&frame).filter(|t| t.name != live.me) {
                     show_typing(live.inbox, typing);
                 }
             })
@@ -152,5 +156,5 @@ mod connection {
 /// No socket while rendering on the server.
 #[cfg(not(feature = "hydrate"))]
 mod connection {
-    pub fn open(_: super::InboxRefresh, _: super::LiveInbox) {}
+    pub fn open(_: super::InboxRefresh, _: super::LiveInbox, _: String) {}
 }

@@ -120,8 +120,6 @@ impl Tab {
             // Each branch is cancel-safe: Feed::next loses nothing when another branch wins.
             tokio::select! {
                 next = feed.next() => match next {
-                    // People do not need to be told that they are typing.
-                    Ok(Some(delivery)) if matches!(&delivery.event, Event::Typing { user_id, .. } if *user_id == self.actor.user_id) => {}
                     Ok(Some(delivery)) => match serde_json::to_string(&delivery) {
                         Ok(json) => {
                             if socket.send(Message::Text(json.into())).await.is_err() {
