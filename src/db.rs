@@ -50,32 +50,3 @@ pub async fn scoped(
 pub fn new_id() -> uuid::Uuid {
     uuid::Uuid::now_v7()
 }
-
-/// A worker's wake-up: LISTEN on `channel`, or None (polling only) when Postgres refuses.
-pub async fn listen(pool: &PgPool, channel: &str, what: &str) -> Option<sqlx::postgres::PgListener> {
-    let listener = async {
-        let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
-        listener.listen(channel).await?;
-        Ok::<_, sqlx::Error>(listener)
-    };
-    match listener.await {
-        Ok(l) => Some(l),
-        Err(error) => {
-            tracing::warn!(%error, "cannot listen for {what} notifications, polling instead");
-            None
-        }
-    }
-}
-
-/// Waits for a notification, or `poll` at most: a notification only wakes a worker sooner.
-pub async fn wait_for_notification(listener: &mut Option<sqlx::postgres::PgListener>, poll: Duration, what: &str) {
-    match listener.as_mut() {
-        Some(l) => {
-            if let Ok(Err(error)) = tokio::time::timeout(poll, l.recv()).await {
-                tracing::warn!(%error, "{what} notifications interrupted, polling meanwhile");
-                tokio::time::sleep(poll).await;
-            }
-        }
-        None => tokio::time::sleep(poll).await,
-    }
-}

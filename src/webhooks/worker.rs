@@ -9,6 +9,7 @@ use crate::domain::{ChannelId, OrganizationId};
 use crate::{Error, Result};
 use serde_json::Value;
 use sqlx::PgPool;
+use sqlx::postgres::PgListener;
 use std::time::Duration;
 use tokio::task::JoinSet;
 
@@ -101,7 +102,7 @@ async fn record_failure(pool: &PgPool, event: &ClaimedEvent, error: &Error) -> R
 /// Runs forever: drains due deliveries, applies statuses whose message has appeared, then sleeps
 /// until an ingest commit notifies (any instance's, through Postgres) or `poll` has passed.
 pub async fn run(pool: PgPool, poll: Duration) {
-    let mut listener = db::listen(&pool, NOTIFY_CHANNEL, "webhook").await;
+    let mut listener = listen(&pool).await;
     loop {
         loop {
             match process_batch(&pool, BATCH).await {
@@ -116,7 +117,29 @@ pub async fn run(pool: PgPool, poll: Duration) {
         if let Err(e) = process::retry_pending_statuses(&pool, BATCH).await {
             tracing::error!(error = %e, "applying pending statuses failed");
         }
-        db::wait_for_notification(&mut listener, poll, "webhook").await;
+        match listener.as_mut() {
+            Some(l) => {
+                if let Ok(Err(e)) = tokio::time::timeout(poll, l.recv()).await {
+                    tracing::warn!(error = %e, "webhook notifications interrupted, polling meanwhile");
+                    tokio::time::sleep(poll).await;
+                }
+            }
+            None => tokio::time::sleep(poll).await,
+        }
     }
 }
 
+async fn listen(pool: &PgPool) -> Option<PgListener> {
+    let listener = async {
+        let mut listener = PgListener::connect_with(pool).await?;
+        listener.listen(NOTIFY_CHANNEL).await?;
+        Ok::<_, sqlx::Error>(listener)
+    };
+    match listener.await {
+        Ok(l) => Some(l),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for webhook notifications, polling instead");
+            None
+        }
+    }
+}

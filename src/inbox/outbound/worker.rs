@@ -25,6 +25,7 @@ use crate::webhooks::process;
 use crate::{Error, Result};
 use serde_json::{Value, json};
 use sqlx::{PgConnection, PgPool};
+use sqlx::postgres::PgListener;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::time::{Duration, Instant};
@@ -79,7 +80,7 @@ pub async fn send_due(pool: &PgPool, secrets: &SecretKey, cloud: &CloudClient, l
 /// Postgres) or [`POLL`] has passed.
 pub async fn run(pool: PgPool, secrets: SecretKey, cloud: CloudClient) {
     let mut throttle = Throttle::default();
-    let mut listener = db::listen(&pool, NOTIFY_CHANNEL, "outbound").await;
+    let mut listener = listen(&pool).await;
     loop {
         loop {
             match pass(&pool, &secrets, &cloud, BATCH, &mut throttle).await {
@@ -91,10 +92,32 @@ pub async fn run(pool: PgPool, secrets: SecretKey, cloud: CloudClient) {
                 }
             }
         }
-        db::wait_for_notification(&mut listener, POLL, "outbound").await;
+        match listener.as_mut() {
+            Some(l) => {
+                if let Ok(Err(error)) = tokio::time::timeout(POLL, l.recv()).await {
+                    tracing::warn!(%error, "outbound notifications interrupted, polling meanwhile");
+                    tokio::time::sleep(POLL).await;
+                }
+            }
+            None => tokio::time::sleep(POLL).await,
+        }
     }
 }
 
+async fn listen(pool: &PgPool) -> Option<PgListener> {
+    let listener = async {
+        let mut listener = PgListener::connect_with(pool).await?;
+        listener.listen(NOTIFY_CHANNEL).await?;
+        Ok::<_, sqlx::Error>(listener)
+    };
+    match listener.await {
+        Ok(l) => Some(l),
+        Err(error) => {
+            tracing::warn!(%error, "cannot listen for outbound notifications, polling instead");
+            None
+        }
+    }
+}
 
 /// What became of one attempt.
 #[derive(Debug)]
