@@ -20,6 +20,8 @@ pub mod mail;
 #[cfg(feature = "ssr")]
 pub mod media;
 #[cfg(feature = "ssr")]
+pub mod notifications;
+#[cfg(feature = "ssr")]
 pub mod orgs;
 #[cfg(feature = "ssr")]
 pub mod profile;

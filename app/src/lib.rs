@@ -9,6 +9,7 @@ mod dashboard;
 pub mod error;
 mod forms;
 mod inbox;
+mod notifications;
 mod organizations;
 mod profile;
 pub mod session;

@@ -48,6 +48,12 @@ fn SignedInFrame(user: CurrentUser) -> impl IntoView {
         user.with(|u| u.organization.is_some())
             || location.pathname.with(|path| WITHOUT_ORGANIZATION.contains(&path.trim_end_matches('/')))
     };
+    // One websocket for the whole signed-in app: the inbox follows it, and so does the
+    // notification center on every page.
+    provide_context(crate::inbox::InboxRefresh(RwSignal::new(0)));
+    provide_context(crate::inbox::LiveInbox { typing: RwSignal::new(Vec::new()), typed: RwSignal::new(None) });
+    provide_context(crate::notifications::Notifications::new());
+    let follows_inbox = move || user.with(|u| u.organization.is_some()) && can(Permission::InboxRead);
     let logout = Action::new(|_: &()| logout());
     Effect::new(move || {
         if logout.value().get().is_some() {
@@ -90,6 +96,10 @@ fn SignedInFrame(user: CurrentUser) -> impl IntoView {
                 <header class="topbar">
                     <button class="icon-button nav-toggle" aria-label="Open navigation" on:click=move |_| nav_open.update(|o| *o = !*o)>"☰"</button>
                     <div class="topbar-spacer"></div>
+                    <Show when=follows_inbox>
+                        <crate::inbox::LiveUpdates />
+                        <crate::notifications::NotificationCenter />
+                    </Show>
                     <div class="user-menu">
                         <button
                             class="user-menu-button"

@@ -144,6 +144,18 @@ async fn furnish_b_conversation(admin: &PgPool, b: &TenantB) -> (uuid::Uuid, uui
     .execute(admin)
     .await
     .unwrap();
+    // The notification shares the message's id, so the walk's ids stay B's.
+    sqlx::query(
+        "INSERT INTO notifications (id, organization_id, user_id, kind, conversation_id)
+         VALUES ($1, $2, $3, 'message', $4)",
+    )
+    .bind(message)
+    .bind(b.organization)
+    .bind(b.owner)
+    .bind(conversation)
+    .execute(admin)
+    .await
+    .unwrap();
     (conversation, message)
 }
 
@@ -162,6 +174,7 @@ async fn snapshot(admin: &PgPool, b: &TenantB) -> Vec<String> {
         ("conversations", "organization_id"),
         ("messages", "organization_id"),
         ("outbound_queue", "organization_id"),
+        ("notifications", "organization_id"),
     ] {
         let sql = format!("SELECT row_to_json(t)::text FROM {table} t WHERE {column} = $1 ORDER BY 1");
         rows.extend(sqlx::query_scalar::<_, String>(&sql).bind(b.organization).fetch_all(admin).await.unwrap());
@@ -229,6 +242,10 @@ fn calls(b: &TenantB) -> BTreeMap<&'static str, Vec<String>> {
         ("mark_conversation_read", vec![format!("conversation={conversation}")]),
         ("assign_conversation", vec![format!("conversation={conversation}&take=true")]),
         ("set_conversation_status", vec![format!("conversation={conversation}&status=resolved")]),
+        ("list_notifications", vec![String::new()]),
+        ("unread_notifications", vec![String::new()]),
+        ("read_notification", vec![format!("notification={}", b.message)]),
+        ("read_all_notifications", vec![String::new()]),
         // Last: it ends the session the walk uses (each call gets a fresh one anyway).
         ("logout", vec![String::new()]),
     ])

@@ -35,6 +35,8 @@ pub enum Event {
     /// These people are looking at the conversation now, valid for [`PRESENCE_TTL_SECONDS`].
     /// Ephemeral.
     Presence { conversation_id: Uuid, user_ids: Vec<UserId> },
+    /// The person has a new or updated notification about the conversation; only they get it.
+    Notified { conversation_id: Uuid, user_id: UserId },
 }
 
 impl Event {
@@ -46,6 +48,7 @@ impl Event {
             Event::ConversationUpdated { .. } => "conversation_updated",
             Event::Typing { .. } => "typing",
             Event::Presence { .. } => "presence",
+            Event::Notified { .. } => "notified",
         }
     }
 
@@ -55,7 +58,16 @@ impl Event {
             | Event::MessageStatus { conversation_id, .. }
             | Event::ConversationUpdated { conversation_id }
             | Event::Typing { conversation_id, .. }
-            | Event::Presence { conversation_id, .. } => *conversation_id,
+            | Event::Presence { conversation_id, .. }
+            | Event::Notified { conversation_id, .. } => *conversation_id,
+        }
+    }
+
+    /// The one person an event is for, when it is not for everyone who sees the conversation.
+    pub fn recipient(&self) -> Option<UserId> {
+        match self {
+            Event::Notified { user_id, .. } => Some(*user_id),
+            _ => None,
         }
     }
 
@@ -111,6 +123,7 @@ mod tests {
             Event::ConversationUpdated { conversation_id: C },
             Event::Typing { conversation_id: C, user_id: UserId(M), name: "Ana".into() },
             Event::Presence { conversation_id: C, user_ids: vec![UserId(M)] },
+            Event::Notified { conversation_id: C, user_id: UserId(M) },
         ] {
             assert_eq!(serde_json::to_value(&e).unwrap()["kind"], e.kind());
             assert_eq!(e.conversation_id(), C);
@@ -122,6 +135,13 @@ mod tests {
         assert!(!Event::ConversationUpdated { conversation_id: C }.is_ephemeral());
         assert!(!Event::MessageCreated { conversation_id: C, message_id: M }.is_ephemeral());
         assert!(Event::Presence { conversation_id: C, user_ids: vec![] }.is_ephemeral());
+        assert!(!Event::Notified { conversation_id: C, user_id: UserId(M) }.is_ephemeral());
+    }
+
+    #[test]
+    fn only_notifications_have_a_single_recipient() {
+        assert_eq!(Event::Notified { conversation_id: C, user_id: UserId(M) }.recipient(), Some(UserId(M)));
+        assert_eq!(Event::ConversationUpdated { conversation_id: C }.recipient(), None);
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod conversation;
 pub mod event;
 pub mod ids;
 pub mod inbox;
+pub mod notification;
 pub mod organization;
 pub mod permissions;
 pub mod phone;

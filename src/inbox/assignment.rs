@@ -7,6 +7,8 @@ use crate::db;
 use crate::domain::conversation::{ConversationId, ConversationStatus};
 use crate::domain::event::Event;
 use crate::domain::{Actor, Permission, UserId};
+use crate::domain::notification::NotificationKind;
+use crate::notifications;
 use crate::realtime;
 use crate::{Error, Result};
 use sqlx::{PgConnection, PgPool};
@@ -56,6 +58,10 @@ pub async fn assign(pool: &PgPool, actor: &Actor, conversation: ConversationId, 
     .bind(assignee)
     .execute(&mut *tx)
     .await?;
+    if let Some(to) = assignee.filter(|to| *to != actor.user_id && current != Some(*to)) {
+        notifications::notify(&mut tx, organization, to, NotificationKind::Assigned, conversation.0, Some(actor.user_id), None)
+            .await?;
+    }
     announce(&mut tx, actor, conversation).await?;
     tx.commit().await?;
     Ok(())

@@ -75,7 +75,7 @@ impl Subscription {
             match self.fanout.recv().await {
                 Ok(fanout) => match &*fanout {
                     Fanout::Event { organization, id, event } => {
-                        if may_see(&self.actor, *organization, event.conversation_id()) {
+                        if may_see(&self.actor, *organization, event) {
                             return Next::Event(Delivery { id: *id, event: event.clone() });
                         }
                     }

@@ -78,16 +78,22 @@ pub async fn publish_ephemeral(pool: &PgPool, organization: OrganizationId, even
 }
 
 /// Whether the person may follow this conversation. Today whoever may read the inbox sees every
-/// conversation of their organization; when conversations get assignees, an "only assigned
-/// conversations" rule belongs here, and events and catch-up both go through it.
-pub fn may_see(actor: &Actor, organization: OrganizationId, _conversation: Uuid) -> bool {
+/// conversation of their organization; an "only assigned conversations" rule would belong here,
+/// and live events and catch-up both go through it.
+pub fn may_follow(actor: &Actor, organization: OrganizationId, _conversation: Uuid) -> bool {
     actor.organization_id == organization && actor.can(Permission::InboxRead)
+}
+
+/// Whether the event reaches the person: they may follow its conversation, and it is not someone
+/// else's personal notification.
+pub fn may_see(actor: &Actor, organization: OrganizationId, event: &Event) -> bool {
+    may_follow(actor, organization, event.conversation_id()) && event.recipient().is_none_or(|to| to == actor.user_id)
 }
 
 /// Whether the conversation exists in the actor's organization and the actor may see it: what a
 /// browser's typing or viewing signal is checked against before it is passed on.
 pub async fn visible_conversation(pool: &PgPool, actor: &Actor, conversation: Uuid) -> Result<bool> {
-    if !may_see(actor, actor.organization_id, conversation) {
+    if !may_follow(actor, actor.organization_id, conversation) {
         return Ok(false);
     }
     let mut tx = db::scoped(pool, Some(actor.organization_id), Some(actor.user_id)).await?;
@@ -132,7 +138,7 @@ pub async fn events_since(pool: &PgPool, actor: &Actor, after: EventId, limit: i
     for (id, payload) in rows {
         let event: Event = serde_json::from_value(payload)
             .map_err(|e| Error::Internal(format!("stored event {id} is unreadable: {e}")))?;
-        if may_see(actor, actor.organization_id, event.conversation_id()) {
+        if may_see(actor, actor.organization_id, &event) {
             events.push((EventId(id), event));
         }
     }
@@ -212,10 +218,18 @@ mod tests {
 
     #[test]
     fn only_inbox_readers_of_the_organization_see_its_conversations() {
-        assert!(may_see(&actor(BuiltInRole::Agent), ORG, C));
-        assert!(!may_see(&actor(BuiltInRole::Agent), OrganizationId(Uuid::from_u128(11)), C));
+        let updated = Event::ConversationUpdated { conversation_id: C };
+        assert!(may_see(&actor(BuiltInRole::Agent), ORG, &updated));
+        assert!(!may_see(&actor(BuiltInRole::Agent), OrganizationId(Uuid::from_u128(11)), &updated));
         let mut no_inbox = actor(BuiltInRole::Agent);
         no_inbox.permissions = [Permission::ContactsRead].into_iter().collect();
-        assert!(!may_see(&no_inbox, ORG, C));
+        assert!(!may_see(&no_inbox, ORG, &updated));
+    }
+
+    #[test]
+    fn a_notification_reaches_only_its_recipient() {
+        let me = actor(BuiltInRole::Owner);
+        assert!(may_see(&me, ORG, &Event::Notified { conversation_id: C, user_id: me.user_id }));
+        assert!(!may_see(&me, ORG, &Event::Notified { conversation_id: C, user_id: UserId(Uuid::from_u128(6)) }));
     }
 }

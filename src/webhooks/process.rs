@@ -5,12 +5,13 @@
 
 use super::worker::ClaimedEvent;
 use crate::db;
+use crate::domain::conversation::MessageId;
 use crate::domain::event::Event;
 use crate::domain::cloud::webhook::{
     Change, CloudError, InboundMessage, MessageStatus, MessagesValue, Notification, Status, TemplateStatusUpdate,
 };
 use crate::domain::{ChannelId, OrganizationId};
-use crate::{Error, Result, realtime};
+use crate::{Error, Result, notifications, realtime};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -189,6 +190,7 @@ async fn store_inbound(
         realtime::publish(conn, scope.organization, &Event::MessageCreated { conversation_id: conversation, message_id: message })
             .await?;
         realtime::publish(conn, scope.organization, &Event::ConversationUpdated { conversation_id: conversation }).await?;
+        notifications::customer_wrote(conn, scope.organization, conversation).await?;
     }
     Ok(())
 }
@@ -268,6 +270,9 @@ async fn apply_status(conn: &mut PgConnection, scope: Scope, fact: &StatusFact) 
             .await?;
         let status = Event::MessageStatus { conversation_id: conversation, message_id: message, status: next };
         realtime::publish(conn, scope.organization, &status).await?;
+        if next == MessageStatus::Failed {
+            notifications::message_failed(conn, scope.organization, MessageId(message)).await?;
+        }
     }
     Ok(())
 }

@@ -123,6 +123,8 @@ pub async fn retry_reply(message: Uuid) -> Result<(), AppError> {
 pub async fn mark_conversation_read(conversation: Uuid) -> Result<(), AppError> {
     use parley::domain::conversation::ConversationId;
     let (state, actor) = crate::context::actor().await?;
+    let scope = parley::notifications::ReadScope::Conversation(conversation);
+    parley::notifications::mark_read(&state.pool, &actor, scope).await?;
     match parley::inbox::outbound::mark_read(&state.pool, &state.secrets, &state.cloud, &actor, ConversationId(conversation)).await {
         // Parley's own count is cleared even when Meta could not be told; the agent need not know.
         Ok(()) | Err(parley::Error::Upstream(_)) => Ok(()),

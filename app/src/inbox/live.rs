@@ -1,23 +1,25 @@
-//! The inbox's websocket: every event the server sends for this organization refreshes the list
-//! and the open thread. A dropped connection (lid closed, network blip) comes back by itself and
+//! The signed-in app's websocket: every event the server sends for this organization refreshes the
+//! inbox's list and open thread, and the person's own notifications reach the notification center. A dropped connection (lid closed, network blip) comes back by itself and
 //! resumes after the last event it saw, so nothing is missed and nothing is shown twice.
 
 use super::{InboxRefresh, LiveInbox};
+use crate::notifications::Notifications;
 use leptos::prelude::*;
 
-/// Holds the connection while the inbox is on screen.
+/// Holds the connection while the person is signed in.
 #[component]
-pub(super) fn LiveUpdates() -> impl IntoView {
+pub(crate) fn LiveUpdates() -> impl IntoView {
     let refresh = expect_context::<InboxRefresh>();
     let live = expect_context::<LiveInbox>();
+    let notified = expect_context::<Notifications>();
     // The server tells every tab of the organization, the typist's own included.
     let me = crate::session::use_current_user().with_untracked(|u| u.name.clone());
-    connection::open(refresh, live, me);
+    connection::open(refresh, live, notified, me);
 }
 
 #[cfg(feature = "hydrate")]
 mod connection {
-    use super::{InboxRefresh, LiveInbox};
+    use super::{InboxRefresh, LiveInbox, Notifications};
     use crate::inbox::Typing;
     use leptos::prelude::*;
     use std::cell::{Cell, RefCell};
@@ -35,6 +37,7 @@ mod connection {
     struct Live {
         refresh: InboxRefresh,
         inbox: LiveInbox,
+        notified: Notifications,
         me: String,
         last_event: Cell<Option<i64>>,
         failures: Cell<u32>,
@@ -42,10 +45,11 @@ mod connection {
         closed_by_page: Cell<bool>,
     }
 
-    pub fn open(refresh: InboxRefresh, inbox: LiveInbox, me: String) {
+    pub fn open(refresh: InboxRefresh, inbox: LiveInbox, notified: Notifications, me: String) {
         let live = Rc::new(Live {
             refresh,
             inbox,
+            notified,
             me,
             last_event: Cell::new(None),
             failures: Cell::new(0),
@@ -94,7 +98,12 @@ mod connection {
                 // Stored events carry an id; typing and presence do not and change no data.
                 if let Some(id) = frame.get("id").and_then(serde_json::Value::as_i64) {
                     live.last_event.set(Some(id));
-                    live.refresh.bump();
+                    // The server sends a person only their own notifications.
+                    if frame.pointer("/event/kind").and_then(serde_json::Value::as_str) == Some("notified") {
+                        live.notified.arrived.update(|n| *n = n.wrapping_add(1));
+                    } else {
+                        live.refresh.bump();
+                    }
                 } else if let Some(typing) = typing_of(&frame).filter(|t| t.name != live.me) {
                     show_typing(live.inbox, typing);
                 }
@@ -156,5 +165,5 @@ mod connection {
 /// No socket while rendering on the server.
 #[cfg(not(feature = "hydrate"))]
 mod connection {
-    pub fn open(_: super::InboxRefresh, _: super::LiveInbox, _: String) {}
+    pub fn open(_: super::InboxRefresh, _: super::LiveInbox, _: super::Notifications, _: String) {}
 }

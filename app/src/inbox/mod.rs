@@ -4,6 +4,8 @@ mod bubble;
 mod composer;
 mod list;
 mod live;
+
+pub(crate) use live::LiveUpdates;
 mod thread;
 
 use crate::shell::RequirePermission;
@@ -52,12 +54,8 @@ pub fn InboxPage() -> impl IntoView {
 fn Inbox() -> impl IntoView {
     let params = use_params_map();
     let selected = Memo::new(move |_| params.with(|p| p.get("conversation").and_then(|c| Uuid::parse_str(&c).ok())));
-    let refresh = InboxRefresh(RwSignal::new(0));
-    provide_context(refresh);
-    provide_context(LiveInbox { typing: RwSignal::new(Vec::new()), typed: RwSignal::new(None) });
     view! {
         <section class="inbox" class:inbox-thread-open=move || selected.get().is_some()>
-            <live::LiveUpdates />
             <list::ConversationList selected />
             {move || match selected.get() {
                 Some(conversation) => view! { <thread::ThreadView conversation /> }.into_any(),

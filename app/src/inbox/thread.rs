@@ -18,9 +18,11 @@ pub(super) fn ThreadView(conversation: Uuid) -> impl IntoView {
     Effect::new(move || {
         mark_read.dispatch(MarkConversationRead { conversation });
     });
+    let notifications = expect_context::<crate::notifications::Notifications>();
     Effect::new(move || {
         if let Some(Ok(())) = mark_read.value().get() {
             refresh.bump();
+            notifications.were_read();
         }
     });
     // Older pages, prepended as the agent asks for them.

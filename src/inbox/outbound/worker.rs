@@ -19,6 +19,7 @@ use crate::domain::cloud::{ErrorClass, GraphError, OutboundMessage};
 use crate::domain::conversation::MessageId;
 use crate::domain::event::Event;
 use crate::domain::{ChannelId, OrganizationId};
+use crate::notifications;
 use crate::realtime;
 use crate::secrets::SecretKey;
 use crate::webhooks::process;
@@ -316,7 +317,8 @@ async fn fail(tx: &mut PgConnection, organization: OrganizationId, message: Mess
     .execute(&mut *tx)
     .await?;
     status_event(tx, organization, message, "failed").await?;
-    dequeue(tx, message).await
+    dequeue(tx, message).await?;
+    notifications::message_failed(tx, organization, message).await
 }
 
 async fn status_event(
