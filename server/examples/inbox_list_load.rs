@@ -13,7 +13,7 @@ use parley::auth::register::{Registration, register_owner};
 use parley::auth::sessions;
 use parley::channels::{self, ChannelForm};
 use parley::domain::Actor;
-use parley::domain::inbox::{AssigneeFilter, InboxCursor, StatusFilter};
+use parley::domain::inbox::{AssigneeFilter, ListScope, InboxCursor, StatusFilter};
 use parley::inbox::conversations;
 use parley::secrets::SecretKey;
 use sqlx::{Executor, PgPool};
@@ -111,7 +111,7 @@ async fn run(options: PgConnectOptions, settings: &Options) -> Result<(), Failur
         let mut found = 0;
         for _ in 0..settings.calls {
             let start = Instant::now();
-            let page = conversations::list(&app, &big, *filter, AssigneeFilter::Everyone, search, *after).await?;
+            let page = conversations::list(&app, &big, *filter, AssigneeFilter::Everyone, search, *after, ListScope::default()).await?;
             latencies.push(start.elapsed());
             found = page.conversations.len();
         }
@@ -225,7 +225,7 @@ async fn generate(owner: &PgPool, actor: &Actor, count: i64, country: &str) -> R
 async fn cursor_after_pages(app: &PgPool, actor: &Actor, pages: usize) -> Result<InboxCursor, Failure> {
     let mut after = None;
     for _ in 0..pages {
-        after = conversations::list(app, actor, StatusFilter::All, AssigneeFilter::Everyone, "", after).await?.next;
+        after = conversations::list(app, actor, StatusFilter::All, AssigneeFilter::Everyone, "", after, ListScope::default()).await?.next;
     }
     after.ok_or_else(|| "the list ended early".into())
 }
@@ -278,7 +278,7 @@ async fn explain(
         })
         .connect_with(options.clone())
         .await?;
-    conversations::list(&pool, actor, filter, AssigneeFilter::Everyone, search, after).await?;
+    conversations::list(&pool, actor, filter, AssigneeFilter::Everyone, search, after, ListScope::default()).await?;
     pool.close().await;
     Ok(())
 }

@@ -175,6 +175,7 @@ async fn snapshot(admin: &PgPool, b: &TenantB) -> Vec<String> {
         ("messages", "organization_id"),
         ("outbound_queue", "organization_id"),
         ("notifications", "organization_id"),
+        ("conversation_transfers", "organization_id"),
     ] {
         let sql = format!("SELECT row_to_json(t)::text FROM {table} t WHERE {column} = $1 ORDER BY 1");
         rows.extend(sqlx::query_scalar::<_, String>(&sql).bind(b.organization).fetch_all(admin).await.unwrap());
@@ -235,7 +236,18 @@ fn calls(b: &TenantB) -> BTreeMap<&'static str, Vec<String>> {
         ("validate_channel", vec![format!("channel={channel}")]),
         ("subscribe_channel", vec![format!("channel={channel}")]),
         ("unsubscribe_channel", vec![format!("channel={channel}")]),
-        ("list_conversations", vec!["filter=all&search=beta".into(), "filter=all".into()]),
+        (
+            "list_conversations",
+            vec!["filter=all&search=beta".into(), "filter=all".into(), format!("filter=all&team={team}&channel={channel}")],
+        ),
+        ("inbox_choices", vec![String::new()]),
+        (
+            "transfer_conversation",
+            vec![
+                format!("conversation={conversation}&to=person%3A{agent}&note=hijacked"),
+                format!("conversation={conversation}&to=team%3A{team}"),
+            ],
+        ),
         ("get_thread", vec![format!("conversation={conversation}")]),
         ("send_reply", vec![format!("conversation={conversation}&text=hijacked")]),
         ("retry_reply", vec![format!("message={}", b.message)]),

@@ -160,6 +160,42 @@ impl Tick {
     }
 }
 
+/// Who a conversation is handed to: a person, or a team whose members share it until one of them
+/// takes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TransferTarget {
+    Person(super::UserId),
+    Team(super::TeamId),
+}
+
+/// What the one handing a conversation over tells whoever gets it: optional, at most
+/// [`TransferNote::MAX_CHARS`] characters, line breaks allowed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferNote(String);
+
+impl TransferNote {
+    pub const MAX_CHARS: usize = 500;
+
+    /// A blank note is no note.
+    pub fn parse(raw: &str) -> Result<Option<Self>, super::InvalidInput> {
+        let note = raw.trim();
+        if note.is_empty() {
+            return Ok(None);
+        }
+        if note.chars().count() > Self::MAX_CHARS {
+            return Err(super::InvalidInput(format!("The note must be at most {} characters", Self::MAX_CHARS)));
+        }
+        if note.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+            return Err(super::InvalidInput::new("The note cannot contain control characters"));
+        }
+        Ok(Some(Self(note.to_owned())))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,5 +257,15 @@ mod tests {
     fn only_failed_or_unconfirmed_messages_can_be_retried() {
         let retriable: Vec<_> = OutboundStatus::ALL.into_iter().filter(|s| s.can_retry()).collect();
         assert_eq!(retriable, vec![OutboundStatus::Unknown, OutboundStatus::Failed]);
+    }
+
+    #[test]
+    fn transfer_notes_are_optional_trimmed_and_bounded() {
+        assert_eq!(TransferNote::parse("   "), Ok(None));
+        let note = TransferNote::parse("  Refund approved,\ncall them back  ").unwrap().unwrap();
+        assert_eq!(note.as_str(), "Refund approved,\ncall them back");
+        assert!(TransferNote::parse(&"x".repeat(TransferNote::MAX_CHARS)).unwrap().is_some());
+        assert!(TransferNote::parse(&"x".repeat(TransferNote::MAX_CHARS + 1)).is_err());
+        assert!(TransferNote::parse("bell \u{7}").is_err());
     }
 }

@@ -101,6 +101,7 @@ pub struct ConversationSummary {
     pub last_message_at: DateTime<Utc>,
     pub unread_count: i32,
     pub assignee_name: Option<String>,
+    pub team_name: Option<String>,
     pub preview: Option<String>,
     pub preview_kind: Option<String>,
     pub preview_direction: Option<String>,
@@ -118,6 +119,30 @@ impl ConversationSummary {
             letters.to_uppercase()
         }
     }
+}
+
+/// Narrows the list to one team's conversations, one channel's, or both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ListScope {
+    pub team: Option<Uuid>,
+    pub channel: Option<Uuid>,
+}
+
+/// Something the inbox offers to pick: a person, a team or a channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct Choice {
+    pub id: Uuid,
+    pub name: String,
+}
+
+/// Who a conversation can be handed to, and what the list can be narrowed to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxChoices {
+    /// Active members who may read the inbox.
+    pub people: Vec<Choice>,
+    pub teams: Vec<Choice>,
+    pub channels: Vec<Choice>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -164,6 +189,10 @@ pub struct ConversationHeader {
     pub last_inbound_at: Option<DateTime<Utc>>,
     pub assignee_id: Option<Uuid>,
     pub assignee_name: Option<String>,
+    pub team_name: Option<String>,
+    /// The note of the last handover, and who wrote it.
+    pub transfer_note: Option<String>,
+    pub transfer_by: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -301,6 +330,7 @@ mod tests {
             last_message_at: DateTime::<Utc>::MIN_UTC,
             unread_count: 0,
             assignee_name: None,
+            team_name: None,
             preview: None,
             preview_kind: None,
             preview_direction: None,

@@ -4,9 +4,9 @@
 
 use crate::auth::authorize;
 use crate::db;
-use crate::domain::conversation::{ConversationId, ConversationStatus};
+use crate::domain::conversation::{ConversationId, ConversationStatus, TransferNote, TransferTarget};
 use crate::domain::event::Event;
-use crate::domain::{Actor, Permission, UserId};
+use crate::domain::{Actor, Permission, TeamId, UserId};
 use crate::domain::notification::NotificationKind;
 use crate::notifications;
 use crate::realtime;
@@ -15,6 +15,16 @@ use sqlx::{PgConnection, PgPool};
 
 /// Assigns the conversation to `assignee`, or unassigns it (`None`).
 pub async fn assign(pool: &PgPool, actor: &Actor, conversation: ConversationId, assignee: Option<UserId>) -> Result<()> {
+    hand_over(pool, actor, conversation, assignee, None).await
+}
+
+async fn hand_over(
+    pool: &PgPool,
+    actor: &Actor,
+    conversation: ConversationId,
+    assignee: Option<UserId>,
+    note: Option<TransferNote>,
+) -> Result<()> {
     authorize(actor, Permission::InboxReply)?;
     let organization = actor.organization_id;
     let mut tx = db::scoped(pool, Some(organization), Some(actor.user_id)).await?;
@@ -59,8 +69,12 @@ pub async fn assign(pool: &PgPool, actor: &Actor, conversation: ConversationId, 
     .execute(&mut *tx)
     .await?;
     if let Some(to) = assignee.filter(|to| *to != actor.user_id && current != Some(*to)) {
-        notifications::notify(&mut tx, organization, to, NotificationKind::Assigned, conversation.0, Some(actor.user_id), None)
+        let detail = note.as_ref().map(TransferNote::as_str);
+        notifications::notify(&mut tx, organization, to, NotificationKind::Assigned, conversation.0, Some(actor.user_id), detail)
             .await?;
+    }
+    if let Some(to) = assignee.filter(|to| current != Some(*to)) {
+        record_transfer(&mut tx, actor, conversation, TransferTarget::Person(to), note.as_ref()).await?;
     }
     announce(&mut tx, actor, conversation).await?;
     tx.commit().await?;
@@ -88,11 +102,111 @@ pub async fn set_status(pool: &PgPool, actor: &Actor, conversation: Conversation
     Ok(())
 }
 
-/// Refuses a reply to a conversation someone else has, unless the actor may assign. The
-/// caller holds the conversation's row lock.
+/// Hands the conversation to a person or to a team, with an optional note for them. Moving a
+/// conversation to someone else needs `inbox.assign`; taking a free one for oneself does not.
+/// The person is told (with the note); a team's members find it under their team.
+pub async fn transfer(
+    pool: &PgPool,
+    actor: &Actor,
+    conversation: ConversationId,
+    to: TransferTarget,
+    note: Option<TransferNote>,
+) -> Result<()> {
+    let team = match to {
+        TransferTarget::Person(person) => return hand_over(pool, actor, conversation, Some(person), note).await,
+        TransferTarget::Team(team) => team,
+    };
+    authorize(actor, Permission::InboxAssign)?;
+    let organization = actor.organization_id;
+    let mut tx = db::scoped(pool, Some(organization), Some(actor.user_id)).await?;
+    realtime::lock_order(&mut tx, organization).await?;
+    let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM conversations WHERE organization_id = $1 AND id = $2 FOR UPDATE")
+        .bind(organization)
+        .bind(conversation)
+        .fetch_optional(&mut *tx)
+        .await?;
+    exists.ok_or(Error::NotFound)?;
+    let team_exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM teams WHERE organization_id = $1 AND id = $2")
+        .bind(organization)
+        .bind(team)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if team_exists.is_none() {
+        return Err(Error::invalid("team", "Choose one of your organization's teams"));
+    }
+    sqlx::query(
+        "UPDATE conversations SET team_id = $3, assignee_user_id = NULL, assigned_at = NULL, updated_at = now()
+         WHERE organization_id = $1 AND id = $2",
+    )
+    .bind(organization)
+    .bind(conversation)
+    .bind(team)
+    .execute(&mut *tx)
+    .await?;
+    record_transfer(&mut tx, actor, conversation, to, note.as_ref()).await?;
+    announce(&mut tx, actor, conversation).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn record_transfer(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    conversation: ConversationId,
+    to: TransferTarget,
+    note: Option<&TransferNote>,
+) -> Result<()> {
+    let (person, team) = match to {
+        TransferTarget::Person(p) => (Some(p), None),
+        TransferTarget::Team(t) => (None, Some(t)),
+    };
+    sqlx::query(
+        "INSERT INTO conversation_transfers (id, organization_id, conversation_id, by_user_id, to_user_id, to_team_id, note)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(db::new_id())
+    .bind(actor.organization_id)
+    .bind(conversation)
+    .bind(actor.user_id)
+    .bind(person)
+    .bind(team)
+    .bind(note.map(TransferNote::as_str))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Whether the conversation waits in a team's queue (a team, nobody in it yet) that the actor
+/// belongs to.
+pub(crate) async fn in_holding_team(conn: &mut PgConnection, actor: &Actor, conversation: ConversationId) -> Result<bool> {
+    let team: Option<Option<TeamId>> =
+        sqlx::query_scalar("SELECT team_id FROM conversations WHERE organization_id = $1 AND id = $2")
+            .bind(actor.organization_id)
+            .bind(conversation)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some(Some(team)) = team else { return Ok(team.is_some()) };
+    let member: Option<i32> = sqlx::query_scalar(
+        "SELECT 1 FROM team_members WHERE organization_id = $1 AND team_id = $2 AND user_id = $3",
+    )
+    .bind(actor.organization_id)
+    .bind(team)
+    .bind(actor.user_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(member.is_some())
+}
+
+/// Refuses a reply to a conversation someone else has, or that waits for another team, unless
+/// the actor may assign. The caller holds the conversation's row lock.
 pub(crate) async fn ensure_may_reply(conn: &mut PgConnection, actor: &Actor, conversation: ConversationId) -> Result<()> {
-    let holder: Option<(UserId, String)> = sqlx::query_as(
-        "SELECT u.id, u.name FROM conversations c JOIN users u ON u.id = c.assignee_user_id
+    if actor.can(Permission::InboxAssign) {
+        return Ok(());
+    }
+    let holder: Option<(Option<UserId>, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT c.assignee_user_id, u.name, t.name FROM conversations c
+         LEFT JOIN users u ON u.id = c.assignee_user_id
+         LEFT JOIN teams t ON t.organization_id = c.organization_id AND t.id = c.team_id
          WHERE c.organization_id = $1 AND c.id = $2",
     )
     .bind(actor.organization_id)
@@ -100,8 +214,12 @@ pub(crate) async fn ensure_may_reply(conn: &mut PgConnection, actor: &Actor, con
     .fetch_optional(&mut *conn)
     .await?;
     match holder {
-        Some((user, name)) if user != actor.user_id && !actor.can(Permission::InboxAssign) => {
-            Err(Error::Conflict(format!("{name} has this conversation. Take control to reply.")))
+        Some((Some(user), name, _)) if user != actor.user_id => Err(Error::Conflict(format!(
+            "{} has this conversation. Take control to reply.",
+            name.unwrap_or_else(|| "Someone else".to_owned())
+        ))),
+        Some((None, _, Some(team))) if !in_holding_team(conn, actor, conversation).await? => {
+            Err(Error::Conflict(format!("The team {team} has this conversation: one of its members replies.")))
         }
         _ => Ok(()),
     }

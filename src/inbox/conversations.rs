@@ -4,9 +4,10 @@
 use crate::auth::authorize;
 use crate::db;
 use crate::domain::inbox::{
-    AssigneeFilter, ConversationHeader, ConversationSummary, InboxCursor, InboxPage, StatusFilter, Thread, ThreadMessage,
-    ThreadViewer,
+    AssigneeFilter, Choice, ConversationHeader, ConversationSummary, InboxChoices, InboxCursor, InboxPage, ListScope,
+    StatusFilter, Thread, ThreadMessage, ThreadViewer,
 };
+use crate::domain::conversation::ConversationId;
 use crate::domain::{Actor, Permission};
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
@@ -25,6 +26,7 @@ pub async fn list(
     assignee: AssigneeFilter,
     search: &str,
     after: Option<InboxCursor>,
+    scope: ListScope,
 ) -> Result<InboxPage> {
     authorize(actor, Permission::InboxRead)?;
     let search = search.trim();
@@ -35,9 +37,11 @@ pub async fn list(
         // term leaves the page short, and only then is the page asked of the search indexes
         // (inbox_search).
         "WITH recent AS MATERIALIZED (
-             SELECT id, contact_id, channel_id, status, last_message_at, unread_count, assignee_user_id FROM conversations
+             SELECT id, contact_id, channel_id, status, last_message_at, unread_count, assignee_user_id, team_id
+             FROM conversations
              WHERE organization_id = $1 AND last_message_at IS NOT NULL
                AND ($2::text IS NULL OR status = $2)
+               AND ($9::uuid IS NULL OR team_id = $9) AND ($10::uuid IS NULL OR channel_id = $10)
                AND ($7 = 'everyone' OR ($7 = 'mine' AND assignee_user_id = $8) OR ($7 = 'unassigned' AND assignee_user_id IS NULL))
                AND (last_message_at, id) < (COALESCE($4::timestamptz, 'infinity'),
                                             COALESCE($5::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
@@ -58,19 +62,22 @@ pub async fn list(
          page AS (
              SELECT * FROM recent_hits WHERE $3 = '' OR (SELECT count(*) FROM recent_hits) = $6
              UNION ALL
-             SELECT id, contact_id, channel_id, status, last_message_at, unread_count, assignee_user_id FROM conversations
+             SELECT id, contact_id, channel_id, status, last_message_at, unread_count, assignee_user_id, team_id
+             FROM conversations
              WHERE $3 <> '' AND (SELECT count(*) FROM recent_hits) < $6 AND organization_id = $1
+               AND ($9::uuid IS NULL OR team_id = $9) AND ($10::uuid IS NULL OR channel_id = $10)
                AND id IN (SELECT conversation_id FROM inbox_search($3, $2, $4, $5, $6, $7, $8))
          )
          SELECT c.id,
                 COALESCE(NULLIF(k.name, ''), NULLIF(k.profile_name, ''), '+' || k.wa_id) AS contact_name,
                 k.wa_id, ch.name AS channel_name, c.status, c.last_message_at, c.unread_count,
-                a.name AS assignee_name,
+                a.name AS assignee_name, t.name AS team_name,
                 m.body AS preview, m.kind AS preview_kind, m.direction AS preview_direction, m.status AS preview_status
          FROM page c
          JOIN contacts k ON k.organization_id = $1 AND k.id = c.contact_id
          JOIN channels ch ON ch.organization_id = $1 AND ch.id = c.channel_id
          LEFT JOIN users a ON a.id = c.assignee_user_id
+         LEFT JOIN teams t ON t.organization_id = $1 AND t.id = c.team_id
          LEFT JOIN LATERAL (
              SELECT body, kind, direction, status FROM messages
              WHERE conversation_id = c.id ORDER BY created_at DESC, id DESC LIMIT 1
@@ -86,6 +93,8 @@ pub async fn list(
     .bind(PAGE_SIZE + 1)
     .bind(assignee.key())
     .bind(actor.user_id)
+    .bind(scope.team)
+    .bind(scope.channel)
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -106,11 +115,18 @@ pub async fn thread(pool: &PgPool, actor: &Actor, conversation: Uuid, before: Op
     let header: ConversationHeader = sqlx::query_as(
         "SELECT c.id, COALESCE(NULLIF(k.name, ''), NULLIF(k.profile_name, ''), '+' || k.wa_id) AS contact_name,
                 k.wa_id, k.profile_name, ch.name AS channel_name, c.status, c.last_inbound_at,
-                c.assignee_user_id AS assignee_id, a.name AS assignee_name
+                c.assignee_user_id AS assignee_id, a.name AS assignee_name, t.name AS team_name,
+                x.note AS transfer_note, xb.name AS transfer_by
          FROM conversations c
          JOIN contacts k ON k.organization_id = c.organization_id AND k.id = c.contact_id
          JOIN channels ch ON ch.organization_id = c.organization_id AND ch.id = c.channel_id
          LEFT JOIN users a ON a.id = c.assignee_user_id
+         LEFT JOIN teams t ON t.organization_id = c.organization_id AND t.id = c.team_id
+         LEFT JOIN LATERAL (
+             SELECT note, by_user_id FROM conversation_transfers
+             WHERE conversation_id = c.id ORDER BY created_at DESC LIMIT 1
+         ) x ON true
+         LEFT JOIN users xb ON xb.id = x.by_user_id
          WHERE c.organization_id = $1 AND c.id = $2",
     )
     .bind(actor.organization_id)
@@ -149,6 +165,7 @@ pub async fn thread(pool: &PgPool, actor: &Actor, conversation: Uuid, before: Op
     .bind(THREAD_PAGE_SIZE + 1)
     .fetch_all(&mut *tx)
     .await?;
+    let in_holding_team = super::assignment::in_holding_team(&mut tx, actor, ConversationId(conversation)).await?;
     tx.commit().await?;
     let has_older = messages.len() as i64 > THREAD_PAGE_SIZE;
     messages.truncate(THREAD_PAGE_SIZE as usize);
@@ -157,8 +174,45 @@ pub async fn thread(pool: &PgPool, actor: &Actor, conversation: Uuid, before: Op
     let may_assign = actor.can(Permission::InboxAssign);
     let viewer = ThreadViewer {
         is_assignee,
-        may_reply: actor.can(Permission::InboxReply) && (header.assignee_id.is_none() || is_assignee || may_assign),
+        may_reply: actor.can(Permission::InboxReply)
+            && (is_assignee || may_assign || (header.assignee_id.is_none() && in_holding_team)),
         may_assign,
     };
     Ok(Thread { conversation: header, messages, has_older, viewer })
+}
+
+/// The people, teams and channels the inbox offers: whom to hand a conversation to, what to
+/// narrow the list to.
+pub async fn choices(pool: &PgPool, actor: &Actor) -> Result<InboxChoices> {
+    authorize(actor, Permission::InboxRead)?;
+    let organization = actor.organization_id;
+    let mut tx = db::scoped(pool, Some(organization), Some(actor.user_id)).await?;
+    let members: Vec<(Uuid, String, Vec<String>)> = sqlx::query_as(
+        "SELECT u.id, u.name, r.permissions FROM memberships m
+         JOIN users u ON u.id = m.user_id
+         JOIN roles r ON r.organization_id = m.organization_id AND r.id = m.role_id
+         WHERE m.organization_id = $1 AND m.active
+         ORDER BY lower(u.name), u.id",
+    )
+    .bind(organization)
+    .fetch_all(&mut *tx)
+    .await?;
+    let teams: Vec<Choice> =
+        sqlx::query_as("SELECT id, name FROM teams WHERE organization_id = $1 ORDER BY lower(name), id")
+            .bind(organization)
+            .fetch_all(&mut *tx)
+            .await?;
+    let channels: Vec<Choice> =
+        sqlx::query_as("SELECT id, name FROM channels WHERE organization_id = $1 ORDER BY lower(name), id")
+            .bind(organization)
+            .fetch_all(&mut *tx)
+            .await?;
+    tx.commit().await?;
+    let reads_inbox = Permission::InboxRead.key();
+    let people = members
+        .into_iter()
+        .filter(|(_, _, permissions)| permissions.iter().any(|p| p == reads_inbox))
+        .map(|(id, name, _)| Choice { id, name })
+        .collect();
+    Ok(InboxChoices { people, teams, channels })
 }

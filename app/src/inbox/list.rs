@@ -4,7 +4,9 @@ use super::InboxRefresh;
 use super::bubble::{Ticks, time_of};
 use crate::error::AppError;
 use leptos::prelude::*;
-use parley::domain::inbox::{AssigneeFilter, ConversationSummary, InboxCursor, InboxPage, StatusFilter};
+use parley::domain::inbox::{
+    AssigneeFilter, ConversationSummary, InboxChoices, InboxCursor, InboxPage, ListScope, StatusFilter,
+};
 use uuid::Uuid;
 
 #[component]
@@ -13,12 +15,16 @@ pub(super) fn ConversationList(selected: Memo<Option<Uuid>>) -> impl IntoView {
     let filter = RwSignal::new(StatusFilter::Open);
     let assignee = RwSignal::new(AssigneeFilter::Everyone);
     let search = RwSignal::new(String::new());
+    let scope = RwSignal::new(ListScope::default());
+    let choices = expect_context::<super::Choices>().0;
     // Pages after the first, kept while the filter and search stay the same.
     let more = RwSignal::new(Vec::<ConversationSummary>::new());
     let next = RwSignal::new(None::<InboxCursor>);
     let first = Resource::new(
-        move || (filter.get(), assignee.get(), search.get(), refresh.0.get()),
-        |(filter, assignee, search, _)| list_conversations(filter.key().to_owned(), assignee.key().to_owned(), search, None),
+        move || (filter.get(), assignee.get(), search.get(), scope.get(), refresh.0.get()),
+        |(filter, assignee, search, scope, _)| {
+            list_conversations(filter.key().to_owned(), assignee.key().to_owned(), search, None, scope.team, scope.channel)
+        },
     );
     let loading_more = RwSignal::new(false);
     Effect::new(move || {
@@ -36,6 +42,8 @@ pub(super) fn ConversationList(selected: Memo<Option<Uuid>>) -> impl IntoView {
                 assignee.get_untracked().key().to_owned(),
                 search.get_untracked(),
                 Some(cursor),
+                scope.get_untracked().team,
+                scope.get_untracked().channel,
             )
             .await;
             loading_more.set(false);
@@ -74,6 +82,34 @@ pub(super) fn ConversationList(selected: Memo<Option<Uuid>>) -> impl IntoView {
                             {f.label()}
                         </button>
                     }).collect_view()}
+                </div>
+                <div class="list-scope">
+                    <select
+                        class="scope-select"
+                        aria-label="Team"
+                        on:change=move |ev| {
+                            let team = uuid::Uuid::parse_str(&event_target_value(&ev)).ok();
+                            scope.update(|s| s.team = team);
+                        }
+                    >
+                        <option value="">"All teams"</option>
+                        {move || choices.get().and_then(Result::ok).map(|c| c.teams.into_iter().map(|t| view! {
+                            <option value=t.id.to_string()>{t.name}</option>
+                        }).collect_view())}
+                    </select>
+                    <select
+                        class="scope-select"
+                        aria-label="Channel"
+                        on:change=move |ev| {
+                            let channel = uuid::Uuid::parse_str(&event_target_value(&ev)).ok();
+                            scope.update(|s| s.channel = channel);
+                        }
+                    >
+                        <option value="">"All channels"</option>
+                        {move || choices.get().and_then(Result::ok).map(|c| c.channels.into_iter().map(|ch| view! {
+                            <option value=ch.id.to_string()>{ch.name}</option>
+                        }).collect_view())}
+                    </select>
                 </div>
                 <div class="copy-row">
                     <input
@@ -152,6 +188,7 @@ fn ConversationRow(row: ConversationSummary, selected: Memo<Option<Uuid>>) -> im
                     </span>
                     <span class="conversation-meta muted small">
                         {row.channel_name.clone()}
+                        {row.team_name.clone().map(|team| format!(" · {team}"))}
                         {row.assignee_name.clone().map(|name| format!(" · {name}"))}
                     </span>
                 </span>
@@ -182,15 +219,25 @@ fn preview_text(row: &ConversationSummary) -> String {
 }
 
 /// A page of the conversation list. `filter` is open, pending, resolved or all; `assignee` is
-/// everyone, mine or unassigned.
+/// everyone, mine or unassigned; `team` and `channel` narrow it further.
 #[server]
 pub async fn list_conversations(
     filter: String,
     #[server(default)] assignee: String,
     #[server(default)] search: String,
     #[server(default)] after: Option<InboxCursor>,
+    #[server(default)] team: Option<Uuid>,
+    #[server(default)] channel: Option<Uuid>,
 ) -> Result<InboxPage, AppError> {
     let (state, actor) = crate::context::actor().await?;
     let (status, assignee) = (StatusFilter::from_key(&filter), AssigneeFilter::from_key(&assignee));
-    Ok(parley::inbox::conversations::list(&state.pool, &actor, status, assignee, &search, after).await?)
+    let scope = ListScope { team, channel };
+    Ok(parley::inbox::conversations::list(&state.pool, &actor, status, assignee, &search, after, scope).await?)
+}
+
+/// The people, teams and channels the inbox offers to pick.
+#[server]
+pub async fn inbox_choices() -> Result<InboxChoices, AppError> {
+    let (state, actor) = crate::context::actor().await?;
+    Ok(parley::inbox::conversations::choices(&state.pool, &actor).await?)
 }

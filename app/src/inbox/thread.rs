@@ -6,7 +6,7 @@ use super::bubble::{MessageContent, Ticks, day_of, time_of};
 use super::composer::{Composer, MarkConversationRead, RetryReply};
 use crate::error::AppError;
 use leptos::prelude::*;
-use parley::domain::conversation::{ConversationStatus, ConversationWindow, OutboundStatus};
+use parley::domain::conversation::{ConversationStatus, ConversationWindow, OutboundStatus, TransferNote};
 use parley::domain::inbox::{ConversationHeader, Thread, ThreadMessage, ThreadViewer};
 use uuid::Uuid;
 
@@ -138,28 +138,35 @@ fn ThreadHeader(header: ConversationHeader, viewer: ThreadViewer) -> impl IntoVi
                 </p>
             </div>
             <p class="window-status small" data-testid="window-status">{window_text}</p>
-            <Assignment conversation assignee=header.assignee_name.clone() viewer />
+            <Assignment conversation header=header.clone() viewer />
             <StatusSelect conversation status=header.status.clone() />
         </header>
     }
 }
 
 /// "Unassigned [Take control]", "You have it [Release]", "Ana has it [Take control]" (the last
-/// only for those who may assign).
+/// only for those who may assign), "Team Support has it"; and for those who may assign, "Assign…"
+/// to hand it to a person or a team with a note. The last handover's note shows below.
 #[component]
-fn Assignment(conversation: Uuid, assignee: Option<String>, viewer: ThreadViewer) -> impl IntoView {
+fn Assignment(conversation: Uuid, header: ConversationHeader, viewer: ThreadViewer) -> impl IntoView {
     let refresh = expect_context::<InboxRefresh>();
     let assign = ServerAction::<AssignConversation>::new();
+    let transferring = RwSignal::new(false);
     Effect::new(move || {
         if let Some(Ok(())) = assign.value().get() {
             refresh.bump();
         }
     });
-    let (text, action) = match (&assignee, viewer.is_assignee) {
-        (_, true) => ("You have this conversation".to_owned(), Some(("Release", false))),
-        (Some(name), false) => (format!("{name} has this conversation"), viewer.may_assign.then_some(("Take control", true))),
-        (None, false) => ("Unassigned".to_owned(), Some(("Take control", true))),
+    let (text, action) = match (&header.assignee_name, &header.team_name, viewer.is_assignee) {
+        (_, _, true) => ("You have this conversation".to_owned(), Some(("Release", false))),
+        (Some(name), _, false) => (format!("{name} has this conversation"), viewer.may_assign.then_some(("Take control", true))),
+        (None, Some(team), false) => (format!("Team {team} has this conversation"), viewer.may_reply.then_some(("Take control", true))),
+        (None, None, false) => ("Unassigned".to_owned(), Some(("Take control", true))),
     };
+    let note = header.transfer_note.clone().map(|note| match &header.transfer_by {
+        Some(by) => format!("{by}: “{note}”"),
+        None => format!("“{note}”"),
+    });
     view! {
         <div class="assignment small" data-testid="assignment">
             <span>{text}</span>
@@ -173,8 +180,79 @@ fn Assignment(conversation: Uuid, assignee: Option<String>, viewer: ThreadViewer
                     {label}
                 </button>
             })}
+            {viewer.may_assign.then(|| view! {
+                <button type="button" class="button button-small" aria-haspopup="dialog" on:click=move |_| transferring.set(true)>
+                    "Assign…"
+                </button>
+            })}
             {move || assign.value().get().and_then(Result::err).map(|e| view! { <span class="field-error" role="alert">{e.to_string()}</span> })}
+            {note.map(|note| view! { <p class="transfer-note muted" data-testid="transfer-note">{note}</p> })}
+            <Show when=move || transferring.get()>
+                <TransferDialog conversation close=move || transferring.set(false) />
+            </Show>
         </div>
+    }
+}
+
+/// Hands the conversation to a person or a team, with an optional note for them.
+#[component]
+fn TransferDialog(conversation: Uuid, close: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let refresh = expect_context::<InboxRefresh>();
+    let choices = expect_context::<super::Choices>().0;
+    let to = RwSignal::new(String::new());
+    let note = RwSignal::new(String::new());
+    let transfer = ServerAction::<TransferConversation>::new();
+    Effect::new(move || {
+        if let Some(Ok(())) = transfer.value().get() {
+            refresh.bump();
+            close();
+        }
+    });
+    let error = move || match transfer.value().get() {
+        Some(Err(e)) => Some(e.to_string()),
+        _ => None,
+    };
+    let note_left = move || TransferNote::MAX_CHARS as i64 - note.with(|n| n.trim().chars().count() as i64);
+    view! {
+        <form
+            class="transfer-dialog card"
+            role="dialog"
+            aria-label="Assign this conversation"
+            on:keydown=move |ev| if ev.key() == "Escape" { close() }
+            on:submit=move |ev| {
+                ev.prevent_default();
+                if !to.get_untracked().is_empty() {
+                    transfer.dispatch(TransferConversation { conversation, to: to.get_untracked(), note: note.get_untracked() });
+                }
+            }
+        >
+            <label class="field">
+                <span>"Assign to"</span>
+                <select required prop:value=move || to.get() on:change=move |ev| to.set(event_target_value(&ev))>
+                    <option value="">"Choose a person or a team"</option>
+                    {move || choices.get().and_then(Result::ok).map(|c| view! {
+                        <optgroup label="People">
+                            {c.people.into_iter().map(|p| view! { <option value=format!("person:{}", p.id)>{p.name}</option> }).collect_view()}
+                        </optgroup>
+                        <optgroup label="Teams">
+                            {c.teams.into_iter().map(|t| view! { <option value=format!("team:{}", t.id)>{t.name}</option> }).collect_view()}
+                        </optgroup>
+                    })}
+                </select>
+            </label>
+            <label class="field">
+                <span>"Note for them (optional)"</span>
+                <textarea rows="3" maxlength=TransferNote::MAX_CHARS prop:value=move || note.get() on:input=move |ev| note.set(event_target_value(&ev))></textarea>
+                <span class="muted small" class:field-error=move || { note_left() < 0 }>{move || format!("{} characters left", note_left())}</span>
+            </label>
+            {move || error().map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
+            <div class="form-actions">
+                <button type="submit" class="button button-primary" disabled=move || transfer.pending().get() || to.with(String::is_empty)>
+                    {move || if transfer.pending().get() { "Assigning…" } else { "Assign" }}
+                </button>
+                <button type="button" class="button" on:click=move |_| close()>"Cancel"</button>
+            </div>
+        </form>
     }
 }
 
@@ -247,6 +325,22 @@ pub async fn assign_conversation(conversation: Uuid, take: bool) -> Result<(), A
     let (state, actor) = crate::context::actor().await?;
     let assignee = take.then_some(actor.user_id);
     Ok(parley::inbox::assignment::assign(&state.pool, &actor, ConversationId(conversation), assignee).await?)
+}
+
+/// Hands the conversation to `to` ("person:<id>" or "team:<id>") with an optional note.
+#[server]
+pub async fn transfer_conversation(conversation: Uuid, to: String, #[server(default)] note: String) -> Result<(), AppError> {
+    use parley::domain::conversation::{ConversationId, TransferTarget};
+    use parley::domain::{TeamId, UserId};
+    let (state, actor) = crate::context::actor().await?;
+    let invalid = |field: &str, message: &str| AppError::Invalid { field: field.into(), message: message.into() }.with_status();
+    let target = match to.split_once(':').map(|(kind, id)| (kind, Uuid::parse_str(id))) {
+        Some(("person", Ok(id))) => TransferTarget::Person(UserId(id)),
+        Some(("team", Ok(id))) => TransferTarget::Team(TeamId(id)),
+        _ => return Err(invalid("to", "Choose a person or a team")),
+    };
+    let note = TransferNote::parse(&note).map_err(|e| invalid("note", &e.0))?;
+    Ok(parley::inbox::assignment::transfer(&state.pool, &actor, ConversationId(conversation), target, note).await?)
 }
 
 /// Open, pending or resolved.
