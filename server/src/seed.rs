@@ -8,7 +8,7 @@ use parley::channels;
 use parley::domain::channel::{ChannelForm, ChannelStatus};
 use parley::domain::{Actor, BuiltInRole, UserId};
 use parley::mail::Mailer;
-use parley::team::{members, roles};
+use parley::team::{members, roles, teams};
 use parley_app::context::AppState;
 use sqlx::PgPool;
 
@@ -46,13 +46,19 @@ pub async fn demo(pool: &PgPool, public_url: &str) -> parley::Result<bool> {
         .into_iter()
         .find(|r| r.built_in == Some(BuiltInRole::Agent))
         .ok_or_else(|| parley::Error::Internal("new organization has no Agent role".into()))?;
-    members::add(pool, actor, &Mailer::DevMailbox, public_url, members::NewMember {
+    let agent = match members::add(pool, actor, &Mailer::DevMailbox, public_url, members::NewMember {
         name: "Andre Agent",
         email: DEMO_AGENT.email,
         role: agent_role.id,
         credential: members::Credential::Password(DEMO_AGENT.password),
     })
-    .await?;
+    .await?
+    {
+        members::Added::Created { user_id, .. } | members::Added::ExistingAccount { user_id } => user_id,
+    };
+    // A team to hand conversations to, as support desks are organized.
+    let support = teams::create(pool, actor, "Support").await?;
+    teams::add_member(pool, actor, support, agent).await?;
     Ok(true)
 }
 

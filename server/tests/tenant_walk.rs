@@ -240,7 +240,7 @@ fn calls(b: &TenantB) -> BTreeMap<&'static str, Vec<String>> {
             "list_conversations",
             vec!["filter=all&search=beta".into(), "filter=all".into(), format!("filter=all&team={team}&channel={channel}")],
         ),
-        ("inbox_choices", vec![String::new()]),
+        ("list_inbox_choices", vec![String::new()]),
         (
             "transfer_conversation",
             vec![

@@ -237,7 +237,7 @@ pub async fn list_conversations(
 
 /// The people, teams and channels the inbox offers to pick.
 #[server]
-pub async fn inbox_choices() -> Result<InboxChoices, AppError> {
+pub async fn list_inbox_choices() -> Result<InboxChoices, AppError> {
     let (state, actor) = crate::context::actor().await?;
     Ok(parley::inbox::conversations::choices(&state.pool, &actor).await?)
 }

@@ -59,7 +59,7 @@ pub fn InboxPage() -> impl IntoView {
 fn Inbox() -> impl IntoView {
     let params = use_params_map();
     let selected = Memo::new(move |_| params.with(|p| p.get("conversation").and_then(|c| Uuid::parse_str(&c).ok())));
-    provide_context(Choices(LocalResource::new(list::inbox_choices)));
+    provide_context(Choices(LocalResource::new(list::list_inbox_choices)));
     view! {
         <section class="inbox" class:inbox-thread-open=move || selected.get().is_some()>
             <list::ConversationList selected />
