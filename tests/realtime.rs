@@ -159,7 +159,7 @@ async fn nobody_follows_another_organization_or_an_inbox_they_may_not_read(_: Pg
     realtime::publish_ephemeral(
         &db.app,
         b.owner.organization_id,
-        &Event::Presence { conversation_id: b.conversation, user_ids: vec![b.owner.user_id] },
+        &Event::Presence { conversation_id: b.conversation, user_id: b.owner.user_id, name: "Bea".into() },
     )
     .await
     .unwrap();

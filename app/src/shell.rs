@@ -51,7 +51,7 @@ fn SignedInFrame(user: CurrentUser) -> impl IntoView {
     // One websocket for the whole signed-in app: the inbox follows it, and so does the
     // notification center on every page.
     provide_context(crate::inbox::InboxRefresh(RwSignal::new(0)));
-    provide_context(crate::inbox::LiveInbox { typing: RwSignal::new(Vec::new()), typed: RwSignal::new(None) });
+    provide_context(crate::inbox::LiveInbox::new());
     provide_context(crate::notifications::Notifications::new());
     let follows_inbox = move || user.with(|u| u.organization.is_some()) && can(Permission::InboxRead);
     let logout = Action::new(|_: &()| logout());

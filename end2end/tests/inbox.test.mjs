@@ -94,6 +94,8 @@ test('two agents see a customer live; a reply reaches the customer and its ticks
     await row.click();
     await p.getByRole('heading', { name: 'Lara Live' }).waitFor();
   }
+  // A, who opened it first, sees that the owner is looking at it too.
+  await expectText(page.getByTestId('presence'), 'Olivia Owner is here too', { timeout: 20_000 });
 
   // The customer writes again: both agents see it without reloading.
   await customerWrites(server, waId, 'Lara Live', { type: 'text', text: { body: 'I need help with my _invoice_' } });

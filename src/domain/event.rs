@@ -32,9 +32,9 @@ pub enum Event {
     ConversationUpdated { conversation_id: Uuid },
     /// Someone is writing a reply. Ephemeral: never stored, never replayed.
     Typing { conversation_id: Uuid, user_id: UserId, name: String },
-    /// These people are looking at the conversation now, valid for [`PRESENCE_TTL_SECONDS`].
+    /// This person is looking at the conversation now, valid for [`PRESENCE_TTL_SECONDS`].
     /// Ephemeral.
-    Presence { conversation_id: Uuid, user_ids: Vec<UserId> },
+    Presence { conversation_id: Uuid, user_id: UserId, name: String },
     /// The person has a new or updated notification about the conversation; only they get it.
     Notified { conversation_id: Uuid, user_id: UserId },
 }
@@ -122,7 +122,7 @@ mod tests {
             Event::MessageCreated { conversation_id: C, message_id: M },
             Event::ConversationUpdated { conversation_id: C },
             Event::Typing { conversation_id: C, user_id: UserId(M), name: "Ana".into() },
-            Event::Presence { conversation_id: C, user_ids: vec![UserId(M)] },
+            Event::Presence { conversation_id: C, user_id: UserId(M), name: "Ana".into() },
             Event::Notified { conversation_id: C, user_id: UserId(M) },
         ] {
             assert_eq!(serde_json::to_value(&e).unwrap()["kind"], e.kind());
@@ -134,7 +134,7 @@ mod tests {
     fn only_typing_and_presence_are_ephemeral() {
         assert!(!Event::ConversationUpdated { conversation_id: C }.is_ephemeral());
         assert!(!Event::MessageCreated { conversation_id: C, message_id: M }.is_ephemeral());
-        assert!(Event::Presence { conversation_id: C, user_ids: vec![] }.is_ephemeral());
+        assert!(Event::Presence { conversation_id: C, user_id: UserId(M), name: "Ana".into() }.is_ephemeral());
         assert!(!Event::Notified { conversation_id: C, user_id: UserId(M) }.is_ephemeral());
     }
 

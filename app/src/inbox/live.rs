@@ -30,6 +30,8 @@ mod connection {
 
     /// How long "Ana is typing…" stays without a new signal (typing tabs repeat it every 2 s).
     const TYPING_SHOWN_MS: f64 = 5_000.0;
+    /// How long "Ana is here too" stays without a new announcement (the server repeats it).
+    const PRESENCE_SHOWN_MS: f64 = parley::domain::event::PRESENCE_TTL_SECONDS as f64 * 1_000.0;
 
     /// The server's close code for an ended session: signing in again is needed, not a retry.
     const SESSION_ENDED: u16 = 4401;
@@ -65,6 +67,12 @@ mod connection {
                 let _ = socket.send_with_str(&serde_json::json!({ "typing": conversation }).to_string());
             }
         });
+        let viewer = send_wrapper::SendWrapper::new(live.clone());
+        Effect::new(move |_| {
+            if let Some(conversation) = inbox.viewing.get() {
+                send_viewing(&viewer, conversation);
+            }
+        });
         let on_leave = send_wrapper::SendWrapper::new(live);
         on_cleanup(move || {
             on_leave.closed_by_page.set(true);
@@ -88,6 +96,9 @@ mod connection {
                 live.failures.set(0);
                 // Whatever happened while disconnected is fetched again.
                 live.refresh.bump();
+                if let Some(conversation) = live.inbox.viewing.get_untracked() {
+                    send_viewing(&live, conversation);
+                }
             })
         };
         let on_message = {
@@ -104,8 +115,12 @@ mod connection {
                     } else {
                         live.refresh.bump();
                     }
-                } else if let Some(typing) = typing_of(&frame).filter(|t| t.name != live.me) {
-                    show_typing(live.inbox, typing);
+                } else if let Some((kind, notice)) = notice_of(&frame).filter(|(_, n)| n.name != live.me) {
+                    let list = match kind {
+                        NoticeKind::Typing => live.inbox.typing,
+                        NoticeKind::Presence => live.inbox.viewers,
+                    };
+                    show_for(list, notice, kind.shown_ms());
                 }
             })
         };
@@ -136,28 +151,52 @@ mod connection {
         live.socket.borrow_mut().replace(socket);
     }
 
-    /// `{"event":{"kind":"typing","conversation_id":..,"name":..}}`, as a notice to show.
-    fn typing_of(frame: &serde_json::Value) -> Option<Typing> {
-        let event = frame.get("event")?;
-        if event.get("kind")?.as_str()? != "typing" {
-            return None;
+    /// Tells the server which conversation this tab shows; it tells the other agents.
+    fn send_viewing(live: &Live, conversation: uuid::Uuid) {
+        if let Some(socket) = live.socket.borrow().as_ref() {
+            let _ = socket.send_with_str(&serde_json::json!({ "viewing": conversation }).to_string());
         }
-        let conversation = uuid::Uuid::parse_str(event.get("conversation_id")?.as_str()?).ok()?;
-        let name = event.get("name")?.as_str()?.to_owned();
-        Some(Typing { conversation, name, until_ms: web_sys::js_sys::Date::now() + TYPING_SHOWN_MS })
     }
 
-    fn show_typing(inbox: LiveInbox, typing: Typing) {
-        inbox.typing.update(|all| {
-            all.retain(|t| !(t.conversation == typing.conversation && t.name == typing.name));
-            all.push(typing);
+    #[derive(Clone, Copy)]
+    enum NoticeKind {
+        Typing,
+        Presence,
+    }
+
+    impl NoticeKind {
+        fn shown_ms(self) -> f64 {
+            match self {
+                Self::Typing => TYPING_SHOWN_MS,
+                Self::Presence => PRESENCE_SHOWN_MS,
+            }
+        }
+    }
+
+    /// `{"event":{"kind":"typing"|"presence","conversation_id":..,"name":..}}`, as a notice to show.
+    fn notice_of(frame: &serde_json::Value) -> Option<(NoticeKind, Typing)> {
+        let event = frame.get("event")?;
+        let kind = match event.get("kind")?.as_str()? {
+            "typing" => NoticeKind::Typing,
+            "presence" => NoticeKind::Presence,
+            _ => return None,
+        };
+        let conversation = uuid::Uuid::parse_str(event.get("conversation_id")?.as_str()?).ok()?;
+        let name = event.get("name")?.as_str()?.to_owned();
+        Some((kind, Typing { conversation, name, until_ms: web_sys::js_sys::Date::now() + kind.shown_ms() }))
+    }
+
+    fn show_for(list: RwSignal<Vec<Typing>>, notice: Typing, shown_ms: f64) {
+        list.update(|all| {
+            all.retain(|t| !(t.conversation == notice.conversation && t.name == notice.name));
+            all.push(notice);
         });
         set_timeout(
             move || {
                 let now = web_sys::js_sys::Date::now();
-                inbox.typing.update(|all| all.retain(|t| t.until_ms > now));
+                list.update(|all| all.retain(|t| t.until_ms > now));
             },
-            std::time::Duration::from_millis(TYPING_SHOWN_MS as u64 + 50),
+            std::time::Duration::from_millis(shown_ms as u64 + 50),
         );
     }
 }

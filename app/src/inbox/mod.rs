@@ -14,7 +14,8 @@ use leptos_router::hooks::use_params_map;
 use parley::domain::Permission;
 use uuid::Uuid;
 
-/// Someone else writing a reply, as the websocket last said; shown until `until_ms`.
+/// Someone else writing a reply, or looking at a conversation, as the websocket last said; shown
+/// until `until_ms`.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Typing {
     pub conversation: Uuid,
@@ -22,12 +23,26 @@ pub(crate) struct Typing {
     pub until_ms: f64,
 }
 
-/// What the websocket shares with the page: who is typing where, and where this person types
-/// (the conversation, and a counter so each keystroke burst is a change).
+/// What the websocket shares with the page: who is typing where, who else is looking at which
+/// conversation, where this person types (the conversation, and a counter so each keystroke burst
+/// is a change) and which conversation they have open.
 #[derive(Clone, Copy)]
 pub(crate) struct LiveInbox {
     pub typing: RwSignal<Vec<Typing>>,
+    pub viewers: RwSignal<Vec<Typing>>,
     pub typed: RwSignal<Option<(Uuid, u32)>>,
+    pub viewing: RwSignal<Option<Uuid>>,
+}
+
+impl LiveInbox {
+    pub fn new() -> Self {
+        Self {
+            typing: RwSignal::new(Vec::new()),
+            viewers: RwSignal::new(Vec::new()),
+            typed: RwSignal::new(None),
+            viewing: RwSignal::new(None),
+        }
+    }
 }
 
 /// The people, teams and channels to pick from, loaded in the browser once per visit of the

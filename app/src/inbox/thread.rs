@@ -13,6 +13,10 @@ use uuid::Uuid;
 #[component]
 pub(super) fn ThreadView(conversation: Uuid) -> impl IntoView {
     let refresh = expect_context::<InboxRefresh>();
+    // The other agents learn who has this conversation open.
+    let live = expect_context::<LiveInbox>();
+    live.viewing.set(Some(conversation));
+    on_cleanup(move || live.viewing.update(|v| if *v == Some(conversation) { *v = None }));
     let thread = Resource::new(move || (conversation, refresh.0.get()), |(id, _)| get_thread(id, None));
     let mark_read = ServerAction::<MarkConversationRead>::new();
     Effect::new(move || {
@@ -69,6 +73,7 @@ pub(super) fn ThreadView(conversation: Uuid) -> impl IntoView {
                         });
                         view! {
                             <ThreadHeader header=header.clone() viewer />
+                            <PresenceNotice conversation />
                             <div class="messages" role="log" aria-label="Messages" aria-live="polite">
                                 <Show when=move || has_older.get()>
                                     <button type="button" class="button button-small load-older" disabled=move || loading_older.get() on:click=load_older>
@@ -97,13 +102,34 @@ pub(super) fn ThreadView(conversation: Uuid) -> impl IntoView {
     }
 }
 
+/// "Olivia Owner is here too": the other agents looking at this conversation now.
+#[component]
+fn PresenceNotice(conversation: Uuid) -> impl IntoView {
+    let live = expect_context::<LiveInbox>();
+    let names = move || names_in(live.viewers, conversation);
+    view! {
+        <p class="presence-notice small muted" role="status" data-testid="presence">
+            {move || {
+                let names = names();
+                match names.len() {
+                    0 => String::new(),
+                    1 => format!("👀 {} is here too", names[0]),
+                    _ => format!("👀 {} are here too", names.join(", ")),
+                }
+            }}
+        </p>
+    }
+}
+
+fn names_in(list: RwSignal<Vec<super::Typing>>, conversation: Uuid) -> Vec<String> {
+    list.with(|all| all.iter().filter(|t| t.conversation == conversation).map(|t| t.name.clone()).collect())
+}
+
 /// "Olivia Owner is typing…" while another agent writes in this conversation.
 #[component]
 fn TypingNotice(conversation: Uuid) -> impl IntoView {
     let live = expect_context::<LiveInbox>();
-    let names = move || {
-        live.typing.with(|all| all.iter().filter(|t| t.conversation == conversation).map(|t| t.name.clone()).collect::<Vec<_>>())
-    };
+    let names = move || names_in(live.typing, conversation);
     view! {
         <p class="typing-notice small" role="status" data-testid="typing">
             {move || {

@@ -202,7 +202,7 @@ impl Tab {
     }
 
     async fn announce_viewing(&self, conversation: Uuid) {
-        let event = Event::Presence { conversation_id: conversation, user_ids: vec![self.actor.user_id] };
+        let event = Event::Presence { conversation_id: conversation, user_id: self.actor.user_id, name: self.name.clone() };
         if let Err(error) = realtime::publish_ephemeral(&self.pool, self.actor.organization_id, &event).await {
             tracing::warn!(%error, "presence not passed on");
         }
