@@ -3,6 +3,7 @@
 #![recursion_limit = "256"]
 
 pub mod auth;
+mod clock;
 #[cfg(feature = "ssr")]
 pub mod context;
 mod dashboard;

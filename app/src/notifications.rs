@@ -2,6 +2,7 @@
 //! title), the list of what happened to the person's conversations, and a sound when something
 //! new arrives, if their profile asks for it.
 
+use crate::clock::moment_of;
 use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -151,6 +152,7 @@ fn NotificationPanel(notifications: Notifications, close: impl Fn() + Copy + Sen
 fn NotificationItem(n: Notification, notifications: Notifications, close: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
     let id = n.id;
     let unread = !n.read;
+    let at = n.created_at;
     let icon = match n.kind {
         NotificationKind::Assigned => "👤",
         NotificationKind::Message => "💬",
@@ -180,7 +182,7 @@ fn NotificationItem(n: Notification, notifications: Notifications, close: impl F
                 <span class="notification-text">
                     <span>{n.headline()}</span>
                     {n.detail.clone().map(|d| view! { <span class="muted small notification-detail">{d}</span> })}
-                    <time class="muted small" datetime=n.created_at.to_rfc3339()>{n.created_at.format("%-d %b, %H:%M").to_string()}</time>
+                    <time class="muted small" datetime=at.to_rfc3339()>{move || moment_of(at)}</time>
                 </span>
             </a>
         </li>

@@ -1,21 +1,10 @@
 //! A message drawn as WhatsApp draws it: formatted text, media, location, contacts, buttons and
 //! lists, reactions, replies; and the ticks of an outbound message.
 
-use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use parley::domain::conversation::{OutboundStatus, Tick};
 use parley::domain::inbox::{ThreadMessage, whatsapp_spans};
 use serde_json::Value;
-
-/// "14:05" (UTC, so the server's page and the browser's agree).
-pub(super) fn time_of(at: DateTime<Utc>) -> String {
-    at.format("%H:%M").to_string()
-}
-
-/// "Sunday, 22 November 2026": the separator above a day's first message.
-pub(super) fn day_of(at: DateTime<Utc>) -> String {
-    at.format("%A, %-d %B %Y").to_string()
-}
 
 /// Pending (clock), ✓ sent, ✓✓ delivered, blue ✓✓ read, red ! failed with Meta's reason.
 #[component]

@@ -1,7 +1,8 @@
 //! The conversation list: status tabs, search, rows newest first, more on demand.
 
 use super::InboxRefresh;
-use super::bubble::{Ticks, time_of};
+use super::bubble::Ticks;
+use crate::clock::time_of;
 use crate::error::AppError;
 use leptos::prelude::*;
 use parley::domain::inbox::{
@@ -33,7 +34,10 @@ pub(super) fn ConversationList(selected: Memo<Option<Uuid>>) -> impl IntoView {
             next.set(page.next);
         }
     });
-    let load_more = move |_| {
+    let load_more = move || {
+        if loading_more.get_untracked() {
+            return;
+        }
         let Some(cursor) = next.get_untracked() else { return };
         loading_more.set(true);
         leptos::task::spawn_local(async move {
@@ -137,7 +141,15 @@ pub(super) fn ConversationList(selected: Memo<Option<Uuid>>) -> impl IntoView {
                         </p>
                     }.into_any(),
                     Ok(page) => view! {
-                        <ul class="conversations">
+                        <ul
+                            class="conversations"
+                            on:scroll=move |ev| {
+                                let list = event_target::<web_sys::HtmlElement>(&ev);
+                                if list.scroll_height() - list.scroll_top() - list.client_height() < 200 {
+                                    load_more();
+                                }
+                            }
+                        >
                             {page.conversations.into_iter().map(|row| view! { <ConversationRow row selected /> }).collect_view()}
                             <For each=move || more.get() key=|row| row.id let:row>
                                 <ConversationRow row selected />
@@ -147,7 +159,7 @@ pub(super) fn ConversationList(selected: Memo<Option<Uuid>>) -> impl IntoView {
                 })}
             </Transition>
             <Show when=move || next.with(Option::is_some)>
-                <button type="button" class="button load-more" disabled=move || loading_more.get() on:click=load_more>
+                <button type="button" class="button load-more" disabled=move || loading_more.get() on:click=move |_| load_more()>
                     {move || if loading_more.get() { "Loading…" } else { "Load more conversations" }}
                 </button>
             </Show>
@@ -162,6 +174,7 @@ fn ConversationRow(row: ConversationSummary, selected: Memo<Option<Uuid>>) -> im
     let initials = row.initials();
     let outbound = row.preview_direction.as_deref() == Some("outbound");
     let preview = preview_text(&row);
+    let at = row.last_message_at;
     view! {
         <li>
             <a
@@ -175,7 +188,7 @@ fn ConversationRow(row: ConversationSummary, selected: Memo<Option<Uuid>>) -> im
                 <span class="conversation-main">
                     <span class="conversation-top">
                         <strong class="conversation-name">{row.contact_name.clone()}</strong>
-                        <time class="conversation-time" datetime=row.last_message_at.to_rfc3339()>{time_of(row.last_message_at)}</time>
+                        <time class="conversation-time" datetime=at.to_rfc3339()>{move || time_of(at)}</time>
                     </span>
                     <span class="conversation-bottom">
                         <span class="conversation-preview">

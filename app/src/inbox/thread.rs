@@ -2,7 +2,8 @@
 //! the top, with older pages on demand.
 
 use super::{InboxRefresh, LiveInbox};
-use super::bubble::{MessageContent, Ticks, day_of, time_of};
+use super::bubble::{MessageContent, Ticks};
+use crate::clock::{day_of, time_of};
 use super::composer::{Composer, MarkConversationRead, RetryReply};
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -29,17 +30,22 @@ pub(super) fn ThreadView(conversation: Uuid) -> impl IntoView {
             notifications.were_read();
         }
     });
-    // Older pages, prepended as the agent asks for them.
+    // Older pages, prepended as the agent scrolls up; kept when the newest page is fetched again.
     let older = RwSignal::new(Vec::<ThreadMessage>::new());
     let has_older = RwSignal::new(false);
     let loading_older = RwSignal::new(false);
     Effect::new(move || {
-        if let Some(Ok(t)) = thread.get() {
-            older.set(Vec::new());
+        if let Some(Ok(t)) = thread.get()
+            && older.with_untracked(Vec::is_empty)
+        {
             has_older.set(t.has_older);
         }
     });
-    let load_older = move |_| {
+    let scroller = MessageScroller::new();
+    let load_older = move || {
+        if loading_older.get_untracked() || !has_older.get_untracked() {
+            return;
+        }
         let first = older.with_untracked(|o| o.first().map(|m| m.id)).or_else(|| {
             thread.with_untracked(|t| t.as_ref().and_then(|r| r.as_ref().ok()).and_then(|t| t.messages.first().map(|m| m.id)))
         });
@@ -50,6 +56,7 @@ pub(super) fn ThreadView(conversation: Uuid) -> impl IntoView {
             loading_older.set(false);
             if let Ok(page) = result {
                 has_older.set(page.has_older);
+                scroller.keep_position();
                 older.update(|o| {
                     let mut all = page.messages;
                     all.append(o);
@@ -68,15 +75,31 @@ pub(super) fn ThreadView(conversation: Uuid) -> impl IntoView {
                         let window_open = ConversationWindow::new(header.last_inbound_at).allows_free_form(chrono::Utc::now());
                         let all = Signal::derive(move || {
                             let mut all = older.get();
-                            all.extend(messages.clone());
+                            let newest: Vec<_> = messages.iter().filter(|m| !all.iter().any(|o| o.id == m.id)).cloned().collect();
+                            all.extend(newest);
                             all
+                        });
+                        Effect::new(move || {
+                            all.track();
+                            scroller.after_render();
                         });
                         view! {
                             <ThreadHeader header=header.clone() viewer />
                             <PresenceNotice conversation />
-                            <div class="messages" role="log" aria-label="Messages" aria-live="polite">
+                            <div
+                                class="messages"
+                                role="log"
+                                aria-label="Messages"
+                                aria-live="polite"
+                                node_ref=scroller.element
+                                on:scroll=move |_| {
+                                    if scroller.on_scroll() {
+                                        load_older();
+                                    }
+                                }
+                            >
                                 <Show when=move || has_older.get()>
-                                    <button type="button" class="button button-small load-older" disabled=move || loading_older.get() on:click=load_older>
+                                    <button type="button" class="button button-small load-older" disabled=move || loading_older.get() on:click=move |_| load_older()>
                                         {move || if loading_older.get() { "Loading…" } else { "Load older messages" }}
                                     </button>
                                 </Show>
@@ -99,6 +122,50 @@ pub(super) fn ThreadView(conversation: Uuid) -> impl IntoView {
                 })}
             </Transition>
         </div>
+    }
+}
+
+/// Keeps the thread where WhatsApp keeps it: at the newest message while the agent is there,
+/// still when older messages are prepended above, and asks for older ones near the top.
+#[derive(Clone, Copy)]
+struct MessageScroller {
+    element: NodeRef<leptos::html::Div>,
+    at_bottom: StoredValue<bool>,
+    /// Distance from the bottom to restore after older messages were prepended.
+    keep_from_bottom: StoredValue<Option<i32>>,
+}
+
+impl MessageScroller {
+    /// Older messages are asked for within this many pixels of the top.
+    const NEAR_TOP: i32 = 80;
+
+    fn new() -> Self {
+        Self { element: NodeRef::new(), at_bottom: StoredValue::new(true), keep_from_bottom: StoredValue::new(None) }
+    }
+
+    /// Records where the agent is; true when older messages should load.
+    fn on_scroll(&self) -> bool {
+        let Some(el) = self.element.get_untracked() else { return false };
+        self.at_bottom.set_value(el.scroll_height() - el.scroll_top() - el.client_height() < 40);
+        el.scroll_top() < Self::NEAR_TOP
+    }
+
+    fn keep_position(&self) {
+        if let Some(el) = self.element.get_untracked() {
+            self.keep_from_bottom.set_value(Some(el.scroll_height() - el.scroll_top()));
+        }
+    }
+
+    fn after_render(self) {
+        request_animation_frame(move || {
+            let Some(el) = self.element.get_untracked() else { return };
+            if let Some(from_bottom) = self.keep_from_bottom.get_value() {
+                self.keep_from_bottom.set_value(None);
+                el.set_scroll_top(el.scroll_height() - from_bottom);
+            } else if self.at_bottom.get_value() {
+                el.set_scroll_top(el.scroll_height());
+            }
+        });
     }
 }
 
@@ -308,7 +375,7 @@ fn StatusSelect(conversation: Uuid, status: String) -> impl IntoView {
 #[component]
 fn MessageBubble(message: ThreadMessage, quoted: Option<ThreadMessage>) -> impl IntoView {
     let inbound = message.is_inbound();
-    let time = time_of(message.created_at);
+    let at = message.created_at;
     let status = message.status.clone();
     let error = message.error.clone();
     view! {
@@ -317,7 +384,7 @@ fn MessageBubble(message: ThreadMessage, quoted: Option<ThreadMessage>) -> impl 
                 {quoted.map(|q| view! { <blockquote class="bubble-quote">{if q.body.is_empty() { q.kind } else { q.body }}</blockquote> })}
                 <MessageContent message=message.clone() />
                 <p class="bubble-meta">
-                    <time datetime=message.created_at.to_rfc3339()>{time}</time>
+                    <time datetime=at.to_rfc3339()>{move || time_of(at)}</time>
                     {(!inbound).then(|| view! { <Ticks status=status error=error.clone() /> })}
                 </p>
                 {error.filter(|_| !inbound).map(|reason| view! { <p class="bubble-error" role="status">{reason}</p> })}
