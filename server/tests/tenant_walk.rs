@@ -144,6 +144,13 @@ async fn furnish_b_conversation(admin: &PgPool, b: &TenantB) -> (uuid::Uuid, uui
     .execute(admin)
     .await
     .unwrap();
+    sqlx::query("INSERT INTO message_stars (organization_id, user_id, message_id) VALUES ($1, $2, $3)")
+        .bind(b.organization)
+        .bind(b.owner)
+        .bind(message)
+        .execute(admin)
+        .await
+        .unwrap();
     (conversation, message)
 }
 
@@ -162,6 +169,7 @@ async fn snapshot(admin: &PgPool, b: &TenantB) -> Vec<String> {
         ("conversations", "organization_id"),
         ("messages", "organization_id"),
         ("outbound_queue", "organization_id"),
+        ("message_stars", "organization_id"),
     ] {
         let sql = format!("SELECT row_to_json(t)::text FROM {table} t WHERE {column} = $1 ORDER BY 1");
         rows.extend(sqlx::query_scalar::<_, String>(&sql).bind(b.organization).fetch_all(admin).await.unwrap());
@@ -229,6 +237,8 @@ fn calls(b: &TenantB) -> BTreeMap<&'static str, Vec<String>> {
         ("mark_conversation_read", vec![format!("conversation={conversation}")]),
         ("assign_conversation", vec![format!("conversation={conversation}&take=true")]),
         ("set_conversation_status", vec![format!("conversation={conversation}&status=resolved")]),
+        ("star_message", vec![format!("message={}&starred=true", b.message), format!("message={}&starred=false", b.message)]),
+        ("list_starred", vec![String::new(), format!("channel={channel}")]),
         // Last: it ends the session the walk uses (each call gets a fresh one anyway).
         ("logout", vec![String::new()]),
     ])

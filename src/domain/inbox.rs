@@ -142,6 +142,8 @@ pub struct ThreadMessage {
     /// Meta's reason for a failed message, for the person who sent it.
     pub error: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// Starred by the person looking (stars are each person's own).
+    pub starred: bool,
 }
 
 impl ThreadMessage {

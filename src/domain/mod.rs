@@ -11,6 +11,7 @@ pub mod inbox;
 pub mod organization;
 pub mod permissions;
 pub mod phone;
+pub mod starred;
 pub mod team;
 
 pub use account::{EmailAddress, Language, NewPassword, PersonName};

@@ -135,7 +135,9 @@ pub async fn thread(pool: &PgPool, actor: &Actor, conversation: Uuid, before: Op
                 CASE WHEN error IS NULL THEN NULL
                      ELSE concat_ws(': ', '(#' || (error->>'code') || ')', error->>'title',
                                     NULLIF(error->>'message', error->>'title'), error->>'details') END AS error,
-                created_at
+                created_at,
+                EXISTS (SELECT 1 FROM message_stars s WHERE s.organization_id = $1 AND s.user_id = $6
+                        AND s.message_id = messages.id) AS starred
          FROM messages
          WHERE organization_id = $1 AND conversation_id = $2
            AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4))
@@ -147,6 +149,7 @@ pub async fn thread(pool: &PgPool, actor: &Actor, conversation: Uuid, before: Op
     .bind(boundary.map(|b| b.0))
     .bind(boundary.map(|b| b.1))
     .bind(THREAD_PAGE_SIZE + 1)
+    .bind(actor.user_id)
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;

@@ -1,9 +1,13 @@
-//! `/inbox` and `/inbox/:conversation`: the conversation list beside the open thread.
+//! `/inbox` and `/inbox/:conversation`: the conversation list beside the open thread; `/starred`:
+//! the messages the person starred.
 
 mod bubble;
 mod composer;
+mod jump;
 mod list;
 mod live;
+mod star;
+mod starred;
 mod thread;
 
 use crate::shell::RequirePermission;
@@ -11,6 +15,8 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use parley::domain::Permission;
 use uuid::Uuid;
+
+pub use starred::StarredMessagesPage;
 
 /// Someone else writing a reply, as the websocket last said; shown until `until_ms`.
 #[derive(Debug, Clone, PartialEq)]

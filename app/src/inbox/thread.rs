@@ -4,8 +4,11 @@
 use super::{InboxRefresh, LiveInbox};
 use super::bubble::{MessageContent, Ticks, day_of, time_of};
 use super::composer::{Composer, MarkConversationRead, RetryReply};
+use super::jump::{Highlighted, element_id};
+use super::star::StarButton;
 use crate::error::AppError;
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 use parley::domain::conversation::{ConversationStatus, ConversationWindow, OutboundStatus};
 use parley::domain::inbox::{ConversationHeader, Thread, ThreadMessage, ThreadViewer};
 use uuid::Uuid;
@@ -33,7 +36,9 @@ pub(super) fn ThreadView(conversation: Uuid) -> impl IntoView {
             has_older.set(t.has_older);
         }
     });
-    let load_older = move |_| {
+    let highlighted = Highlighted(RwSignal::new(None));
+    provide_context(highlighted);
+    let load_older = move || {
         let first = older.with_untracked(|o| o.first().map(|m| m.id)).or_else(|| {
             thread.with_untracked(|t| t.as_ref().and_then(|r| r.as_ref().ok()).and_then(|t| t.messages.first().map(|m| m.id)))
         });
@@ -52,6 +57,28 @@ pub(super) fn ThreadView(conversation: Uuid) -> impl IntoView {
             }
         });
     };
+    // `?message=<id>` (from the Starred page): older pages are fetched until the message is
+    // there, then it is shown once.
+    let query = use_query_map();
+    let sought = Memo::new(move |_| query.with(|q| q.get("message").and_then(|m| Uuid::parse_str(&m).ok())));
+    let found = StoredValue::new(None::<Uuid>);
+    Effect::new(move || {
+        let Some(target) = sought.get() else { return };
+        if found.get_value() == Some(target) {
+            return;
+        }
+        let loaded = thread.with(|t| match t {
+            Some(Ok(t)) => Some(t.messages.iter().any(|m| m.id == target)),
+            _ => None,
+        });
+        let Some(in_page) = loaded else { return };
+        if in_page || older.with(|o| o.iter().any(|m| m.id == target)) {
+            found.set_value(Some(target));
+            highlighted.jump(target);
+        } else if has_older.get() && !loading_older.get_untracked() {
+            load_older();
+        }
+    });
 
     view! {
         <div class="thread">
@@ -69,7 +96,7 @@ pub(super) fn ThreadView(conversation: Uuid) -> impl IntoView {
                             <ThreadHeader header=header.clone() viewer />
                             <div class="messages" role="log" aria-label="Messages" aria-live="polite">
                                 <Show when=move || has_older.get()>
-                                    <button type="button" class="button button-small load-older" disabled=move || loading_older.get() on:click=load_older>
+                                    <button type="button" class="button button-small load-older" disabled=move || loading_older.get() on:click=move |_| load_older()>
                                         {move || if loading_older.get() { "Loading…" } else { "Load older messages" }}
                                     </button>
                                 </Show>
@@ -201,16 +228,26 @@ fn StatusSelect(conversation: Uuid, status: String) -> impl IntoView {
 
 #[component]
 fn MessageBubble(message: ThreadMessage, quoted: Option<ThreadMessage>) -> impl IntoView {
+    let highlighted = expect_context::<Highlighted>();
+    let id = message.id;
     let inbound = message.is_inbound();
     let time = time_of(message.created_at);
     let status = message.status.clone();
     let error = message.error.clone();
     view! {
-        <div class="bubble-row" class:bubble-row-out=!inbound>
-            <article class="bubble" class:bubble-in=inbound class:bubble-out=!inbound data-testid="message" data-kind=message.kind.clone()>
+        <div class="bubble-row" class:bubble-row-out=!inbound id=element_id(id)>
+            <article
+                class="bubble"
+                class:bubble-in=inbound
+                class:bubble-out=!inbound
+                class:bubble-highlight=move || highlighted.0.get() == Some(id)
+                data-testid="message"
+                data-kind=message.kind.clone()
+            >
                 {quoted.map(|q| view! { <blockquote class="bubble-quote">{if q.body.is_empty() { q.kind } else { q.body }}</blockquote> })}
                 <MessageContent message=message.clone() />
                 <p class="bubble-meta">
+                    <StarButton message=id starred=message.starred />
                     <time datetime=message.created_at.to_rfc3339()>{time}</time>
                     {(!inbound).then(|| view! { <Ticks status=status error=error.clone() /> })}
                 </p>

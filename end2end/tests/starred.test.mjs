@@ -1,0 +1,54 @@
+// Working a conversation beyond plain replies: stars (each agent's own, found again on the
+// Starred page), the chatbot switch, quoting a message in a reply, and emoji reactions.
+
+import assert from 'node:assert/strict';
+import { suite } from '../support/suite.mjs';
+import { customerChat, customerWrites, demoChannelSubscribed } from '../support/customer.mjs';
+import { AGENT_TAB, DEMO_AGENT, eventually, expectText, followSidebarLink, login } from '../support/app.mjs';
+
+const { test } = suite('starred');
+
+/** Logs the demo agent in and opens the customer's conversation once it has arrived. */
+async function openConversation(page, url, name) {
+  await login(page, url, { ...DEMO_AGENT, tab: AGENT_TAB });
+  await followSidebarLink(page, 'Inbox');
+  const row = page.getByTestId('conversation').filter({ hasText: name });
+  await eventually(async () => {
+    await page.getByRole('button', { name: 'Refresh conversations' }).click();
+    await row.waitFor({ timeout: 2_000 });
+  }, { timeout: 20_000 });
+  await row.click();
+  await page.getByRole('heading', { name }).waitFor();
+}
+
+test('an agent stars a customer message and finds it again on the Starred page', async ({ url, page, server }) => {
+  await demoChannelSubscribed(server);
+  const waId = '4915755524680';
+  await customerWrites(server, waId, 'Stella Star', { type: 'text', text: { body: 'My order number is 4711' } });
+  await customerWrites(server, waId, 'Stella Star', { type: 'text', text: { body: 'Thanks!' } });
+  await openConversation(page, url, 'Stella Star');
+
+  const bubble = page.getByTestId('message').filter({ hasText: 'My order number is 4711' });
+  const star = bubble.getByRole('button', { name: 'Star' });
+  assert.equal(await star.getAttribute('aria-pressed'), 'false');
+  await star.focus();
+  await star.press('Enter');
+  await eventually(async () => assert.equal(await star.getAttribute('aria-pressed'), 'true'));
+
+  await followSidebarLink(page, 'Starred');
+  await page.getByRole('heading', { name: 'Starred messages' }).waitFor();
+  const item = page.getByTestId('starred-message').filter({ hasText: '4711' });
+  await expectText(item, 'Stella Star ▸ You');
+  assert.equal(await page.getByTestId('starred-message').count(), 1, 'only the starred message is listed');
+
+  // Filtering by a channel the message is not from leaves the empty state.
+  const channels = page.getByLabel('Channel');
+  assert.ok((await channels.locator('option').count()) >= 2, 'all channels, then each channel');
+  await channels.selectOption({ label: 'Demo Company WhatsApp' });
+  await item.waitFor();
+  await channels.selectOption({ label: 'All channels' });
+
+  await item.click();
+  await page.waitForURL(/\/inbox\/[0-9a-f-]{36}\?message=[0-9a-f-]{36}$/);
+  await expectText(page.locator('.bubble-highlight'), 'My order number is 4711');
+});

@@ -1,0 +1,124 @@
+//! Working a conversation beyond plain replies. Starred messages: each person's own, only of
+//! their organization's messages, listed newest first a page at a time, filtered by channel.
+
+#![cfg(feature = "ssr")]
+
+mod common;
+
+use chrono::{DateTime, Utc};
+use common::*;
+use parley::Error;
+use parley::domain::ChannelId;
+use parley::domain::conversation::{ConversationId, MessageId};
+use parley::domain::starred::group_by_day;
+use parley::inbox::{conversations, stars};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use uuid::Uuid;
+
+/// A message of the conversation written `minutes_ago`, as webhook processing or the outbound
+/// worker would have stored it.
+async fn message(db: &Db, channel: &TestChannel, conversation: ConversationId, inbound: bool, body: &str, minutes_ago: i32) -> MessageId {
+    let id = Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO messages (id, organization_id, conversation_id, channel_id, wamid, direction, kind, body, content, status, created_at)
+         VALUES ($1, $2, $3, $4, 'wamid.' || $1::text, $5, 'text', $6, '{}', $7, now() - make_interval(mins => $8))",
+    )
+    .bind(id)
+    .bind(channel.organization_id)
+    .bind(conversation)
+    .bind(channel.id)
+    .bind(if inbound { "inbound" } else { "outbound" })
+    .bind(body)
+    .bind(if inbound { "received" } else { "sent" })
+    .bind(minutes_ago)
+    .execute(&db.root)
+    .await
+    .unwrap();
+    MessageId(id)
+}
+
+#[sqlx::test(migrations = false)]
+async fn stars_belong_to_one_person_of_one_organization(_: PgPoolOptions, options: PgConnectOptions) {
+    let db = setup(options).await;
+    let owner = register(&db.app, "Olga Owner", "olga@shop.example", "Shop").await;
+    let channel = connected_channel(&db.app, &owner, "Shop", "http://127.0.0.1:9/v21.0").await;
+    let conversation = conversation(&db, &channel, "4915112345678", Some(1)).await;
+    let question = message(&db, &channel, conversation, true, "Is the cake ready?", 30).await;
+    let answer = message(&db, &channel, conversation, false, "Yes, come by at five", 20).await;
+    let (_, _, ana) = add_agent(&db, &owner, "Ana Agent", "ana@shop.example").await;
+
+    stars::set_starred(&db.app, &ana, question, true).await.unwrap();
+    stars::set_starred(&db.app, &ana, question, true).await.unwrap();
+    stars::set_starred(&db.app, &owner.actor, answer, true).await.unwrap();
+
+    let anas = stars::starred(&db.app, &ana, None, None).await.unwrap();
+    assert_eq!(anas.messages.len(), 1);
+    let starred = &anas.messages[0];
+    assert_eq!((starred.message_id, starred.conversation_id), (question.0, conversation.0));
+    assert_eq!(starred.label(), "Zoë ▸ You");
+    assert_eq!(starred.body, "Is the cake ready?");
+    assert_eq!(starred.channel_name, "Shop");
+    let owners = stars::starred(&db.app, &owner.actor, None, None).await.unwrap();
+    assert_eq!(owners.messages.iter().map(|m| m.label()).collect::<Vec<_>>(), ["You ▸ Zoë"]);
+
+    // The thread shows each person their own stars.
+    let starred_in = |thread: parley::domain::inbox::Thread| {
+        thread.messages.iter().filter(|m| m.starred).map(|m| m.id).collect::<Vec<_>>()
+    };
+    assert_eq!(starred_in(conversations::thread(&db.app, &ana, conversation.0, None).await.unwrap()), [question.0]);
+    assert_eq!(starred_in(conversations::thread(&db.app, &owner.actor, conversation.0, None).await.unwrap()), [answer.0]);
+
+    stars::set_starred(&db.app, &ana, question, false).await.unwrap();
+    assert!(stars::starred(&db.app, &ana, None, None).await.unwrap().messages.is_empty());
+    assert_eq!(count(&db, "SELECT count(*) FROM message_stars").await, 1);
+
+    // Another organization's message cannot be starred or unstarred, nor its channel filtered on.
+    let stranger = register(&db.app, "Sam Stranger", "sam@other.example", "Other").await;
+    for starred in [true, false] {
+        assert!(matches!(stars::set_starred(&db.app, &stranger.actor, answer, starred).await, Err(Error::NotFound)));
+    }
+    assert!(matches!(stars::starred(&db.app, &stranger.actor, Some(channel.id), None).await, Err(Error::NotFound)));
+    assert!(stars::starred(&db.app, &stranger.actor, None, None).await.unwrap().messages.is_empty());
+    assert_eq!(count(&db, "SELECT count(*) FROM message_stars").await, 1);
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_list_is_newest_first_by_channel_a_page_at_a_time(_: PgPoolOptions, options: PgConnectOptions) {
+    let db = setup(options).await;
+    let owner = register(&db.app, "Olga Owner", "olga@shop.example", "Shop").await;
+    let shop = connected_channel(&db.app, &owner, "Shop", "http://127.0.0.1:9/v21.0").await;
+    let outlet = whatsapp_channel(&db.app, &owner, "Outlet", "outlet-app-secret").await;
+    let at_shop = conversation(&db, &shop, "4915112345678", Some(1)).await;
+    let at_outlet = conversation(&db, &outlet, "4915187654321", Some(1)).await;
+    // One message a day at the shop, over the last 40 days, and one at the outlet yesterday.
+    let mut shop_messages = Vec::new();
+    for day in 0..40 {
+        let id = message(&db, &shop, at_shop, day % 2 == 0, &format!("day {day}"), day * 24 * 60 + 5).await;
+        stars::set_starred(&db.app, &owner.actor, id, true).await.unwrap();
+        shop_messages.push(id);
+    }
+    let outlet_message = message(&db, &outlet, at_outlet, true, "outlet", 24 * 60).await;
+    stars::set_starred(&db.app, &owner.actor, outlet_message, true).await.unwrap();
+
+    let first = stars::starred(&db.app, &owner.actor, None, None).await.unwrap();
+    assert_eq!(first.messages.len() as i64, stars::PAGE_SIZE);
+    let times: Vec<DateTime<Utc>> = first.messages.iter().map(|m| m.created_at).collect();
+    assert!(times.windows(2).all(|w| w[0] >= w[1]), "newest first");
+    assert_eq!(first.messages[0].message_id, shop_messages[0].0);
+    assert_eq!(first.channels.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["Outlet", "Shop"]);
+    // Days group: today, then yesterday's two messages (the shop's and the outlet's) together.
+    let days = group_by_day(&first.messages);
+    assert!(days.iter().any(|(_, items)| items.len() == 2), "{:?}", days.iter().map(|d| d.1.len()).collect::<Vec<_>>());
+
+    let second = stars::starred(&db.app, &owner.actor, None, first.next).await.unwrap();
+    assert_eq!(second.messages.len(), 41 - stars::PAGE_SIZE as usize);
+    assert!(second.next.is_none());
+    let mut seen: Vec<Uuid> = first.messages.iter().chain(&second.messages).map(|m| m.message_id).collect();
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 41, "every starred message once across the pages");
+
+    let outlet_only = stars::starred(&db.app, &owner.actor, Some(ChannelId(outlet.id.0)), None).await.unwrap();
+    assert_eq!(outlet_only.messages.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), ["outlet"]);
+    assert_eq!(outlet_only.messages[0].channel_name, "Outlet");
+}
