@@ -17,3 +17,6 @@ ALTER TABLE message_stars ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant ON message_stars USING (organization_id = parley_org() AND user_id = parley_user())
     WITH CHECK (organization_id = parley_org() AND user_id = parley_user());
 
+-- Whether the chatbot answers in a conversation. Only the person in control switches it: the
+-- assignee, or any agent while the conversation is unassigned.
+ALTER TABLE conversations ADD COLUMN bot_enabled boolean NOT NULL DEFAULT true;

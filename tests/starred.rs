@@ -1,5 +1,6 @@
 //! Working a conversation beyond plain replies. Starred messages: each person's own, only of
-//! their organization's messages, listed newest first a page at a time, filtered by channel.
+//! their organization's messages, listed newest first a page at a time, filtered by channel. The
+//! chatbot switch: only the person in control changes it.
 
 #![cfg(feature = "ssr")]
 
@@ -11,7 +12,7 @@ use parley::Error;
 use parley::domain::ChannelId;
 use parley::domain::conversation::{ConversationId, MessageId};
 use parley::domain::starred::group_by_day;
-use parley::inbox::{conversations, stars};
+use parley::inbox::{assignment, bot, conversations, stars};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use uuid::Uuid;
 
@@ -121,4 +122,49 @@ async fn the_list_is_newest_first_by_channel_a_page_at_a_time(_: PgPoolOptions, 
     let outlet_only = stars::starred(&db.app, &owner.actor, Some(ChannelId(outlet.id.0)), None).await.unwrap();
     assert_eq!(outlet_only.messages.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), ["outlet"]);
     assert_eq!(outlet_only.messages[0].channel_name, "Outlet");
+}
+
+#[sqlx::test(migrations = false)]
+async fn only_the_person_in_control_switches_the_bot(_: PgPoolOptions, options: PgConnectOptions) {
+    let db = setup(options).await;
+    let owner = register(&db.app, "Olga Owner", "olga@shop.example", "Shop").await;
+    let channel = connected_channel(&db.app, &owner, "Shop", "http://127.0.0.1:9/v21.0").await;
+    let conversation = conversation(&db, &channel, "4915112345678", Some(1)).await;
+    let (ana, _, ana_actor) = add_agent(&db, &owner, "Ana Agent", "ana@shop.example").await;
+    let (_, _, ben_actor) = add_agent(&db, &owner, "Ben Agent", "ben@shop.example").await;
+    let switched_on = |db: &Db| {
+        let root = db.root.clone();
+        async move {
+            let mut conn = root.acquire().await.unwrap();
+            bot::bot_enabled(&mut conn, channel.organization_id, conversation).await.unwrap()
+        }
+    };
+    assert!(switched_on(&db).await, "the bot answers by default");
+    let events = || count(&db, "SELECT count(*) FROM events WHERE kind = 'conversation_updated'");
+    let before = events().await;
+
+    // Unassigned: any agent switches it, and the others are told.
+    bot::set_bot_enabled(&db.app, &ben_actor, conversation, false).await.unwrap();
+    assert!(!switched_on(&db).await);
+    assert_eq!(events().await, before + 1);
+    let thread = conversations::thread(&db.app, &ana_actor, conversation.0, None).await.unwrap();
+    assert!(!thread.conversation.bot_enabled && thread.viewer.may_switch_bot);
+
+    // Assigned to Ana: only Ana, not Ben, not even the owner who may assign.
+    assignment::assign(&db.app, &ana_actor, conversation, Some(ana)).await.unwrap();
+    for other in [&ben_actor, &owner.actor] {
+        match bot::set_bot_enabled(&db.app, other, conversation, true).await {
+            Err(Error::Conflict(message)) => assert!(message.contains("Ana Agent has this conversation"), "{message}"),
+            result => panic!("switched by someone not in control: {result:?}"),
+        }
+        let thread = conversations::thread(&db.app, other, conversation.0, None).await.unwrap();
+        assert!(!thread.viewer.may_switch_bot);
+    }
+    assert!(!switched_on(&db).await);
+    bot::set_bot_enabled(&db.app, &ana_actor, conversation, true).await.unwrap();
+    assert!(switched_on(&db).await);
+
+    let stranger = register(&db.app, "Sam Stranger", "sam@other.example", "Other").await;
+    assert!(matches!(bot::set_bot_enabled(&db.app, &stranger.actor, conversation, false).await, Err(Error::NotFound)));
+    assert!(switched_on(&db).await);
 }

@@ -52,3 +52,32 @@ test('an agent stars a customer message and finds it again on the Starred page',
   await page.waitForURL(/\/inbox\/[0-9a-f-]{36}\?message=[0-9a-f-]{36}$/);
   await expectText(page.locator('.bubble-highlight'), 'My order number is 4711');
 });
+
+test('the agent in control switches the bot; the others see it live and cannot', async ({ url, page, server, newSession }) => {
+  await demoChannelSubscribed(server);
+  await customerWrites(server, '4915755524681', 'Bruno Bot', { type: 'text', text: { body: 'Hello bot?' } });
+  await openConversation(page, url, 'Bruno Bot');
+  const { page: owner } = await newSession();
+  await login(owner, url, { email: 'owner@demo.parley.test', password: 'parley-demo-owner' });
+  await owner.goto(page.url());
+  await owner.getByRole('heading', { name: 'Bruno Bot' }).waitFor();
+
+  const toggle = page.getByTestId('bot-toggle');
+  await expectText(toggle, 'Bot');
+  assert.equal(await toggle.getAttribute('aria-pressed'), 'true');
+  await toggle.click();
+  await eventually(async () => assert.equal(await toggle.getAttribute('aria-pressed'), 'false'));
+  await expectText(toggle, 'Bot off');
+  const ownersToggle = owner.getByTestId('bot-toggle');
+  await eventually(async () => assert.equal(await ownersToggle.getAttribute('aria-pressed'), 'false'), { timeout: 20_000 });
+
+  // Once the agent has the conversation, only they switch the bot.
+  await page.getByRole('button', { name: 'Take control' }).click();
+  await expectText(page.getByTestId('assignment'), 'You have this conversation');
+  await eventually(async () => {
+    assert.equal(await ownersToggle.isDisabled(), true);
+    assert.match(await ownersToggle.getAttribute('title'), /Andre Agent has control/);
+  }, { timeout: 20_000 });
+  await toggle.click();
+  await eventually(async () => assert.equal(await toggle.getAttribute('aria-pressed'), 'true'));
+});

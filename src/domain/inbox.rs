@@ -166,6 +166,8 @@ pub struct ConversationHeader {
     pub last_inbound_at: Option<DateTime<Utc>>,
     pub assignee_id: Option<Uuid>,
     pub assignee_name: Option<String>,
+    /// Whether the chatbot answers in this conversation.
+    pub bot_enabled: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -185,6 +187,8 @@ pub struct ThreadViewer {
     /// Replies are theirs: the conversation is unassigned, theirs, or they may assign.
     pub may_reply: bool,
     pub may_assign: bool,
+    /// The bot is switched by whoever is in control: the assignee, or anyone while unassigned.
+    pub may_switch_bot: bool,
 }
 
 /// A run of text with WhatsApp's formatting: *bold*, _italic_, ~strike~, ```mono```.

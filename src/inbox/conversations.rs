@@ -106,7 +106,7 @@ pub async fn thread(pool: &PgPool, actor: &Actor, conversation: Uuid, before: Op
     let header: ConversationHeader = sqlx::query_as(
         "SELECT c.id, COALESCE(NULLIF(k.name, ''), NULLIF(k.profile_name, ''), '+' || k.wa_id) AS contact_name,
                 k.wa_id, k.profile_name, ch.name AS channel_name, c.status, c.last_inbound_at,
-                c.assignee_user_id AS assignee_id, a.name AS assignee_name
+                c.assignee_user_id AS assignee_id, a.name AS assignee_name, c.bot_enabled
          FROM conversations c
          JOIN contacts k ON k.organization_id = c.organization_id AND k.id = c.contact_id
          JOIN channels ch ON ch.organization_id = c.organization_id AND ch.id = c.channel_id
@@ -162,6 +162,7 @@ pub async fn thread(pool: &PgPool, actor: &Actor, conversation: Uuid, before: Op
         is_assignee,
         may_reply: actor.can(Permission::InboxReply) && (header.assignee_id.is_none() || is_assignee || may_assign),
         may_assign,
+        may_switch_bot: actor.can(Permission::InboxReply) && (header.assignee_id.is_none() || is_assignee),
     };
     Ok(Thread { conversation: header, messages, has_older, viewer })
 }

@@ -2,6 +2,7 @@
 //! the top, with older pages on demand.
 
 use super::{InboxRefresh, LiveInbox};
+use super::bot::BotToggle;
 use super::bubble::{MessageContent, Ticks, day_of, time_of};
 use super::composer::{Composer, MarkConversationRead, RetryReply};
 use super::jump::{Highlighted, element_id};
@@ -163,6 +164,7 @@ fn ThreadHeader(header: ConversationHeader, viewer: ThreadViewer) -> impl IntoVi
                 </p>
             </div>
             <p class="window-status small" data-testid="window-status">{window_text}</p>
+            <BotToggle conversation enabled=header.bot_enabled may_switch=viewer.may_switch_bot holder=header.assignee_name.clone() />
             <Assignment conversation assignee=header.assignee_name.clone() viewer />
             <StatusSelect conversation status=header.status.clone() />
         </header>
