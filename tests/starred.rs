@@ -1,6 +1,7 @@
 //! Working a conversation beyond plain replies. Starred messages: each person's own, only of
 //! their organization's messages, listed newest first a page at a time, filtered by channel. The
-//! chatbot switch: only the person in control changes it.
+//! chatbot switch: only the person in control changes it. Replies quoting a message carry its
+//! wamid as their context, stored and sent.
 
 #![cfg(feature = "ssr")]
 
@@ -12,6 +13,9 @@ use parley::Error;
 use parley::domain::ChannelId;
 use parley::domain::conversation::{ConversationId, MessageId};
 use parley::domain::starred::group_by_day;
+use parley::cloud::CloudClient;
+use parley::domain::cloud::{MessageContent, TextMessage};
+use parley::inbox::outbound::{self, ReplyTo, worker};
 use parley::inbox::{assignment, bot, conversations, stars};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use uuid::Uuid;
@@ -167,4 +171,39 @@ async fn only_the_person_in_control_switches_the_bot(_: PgPoolOptions, options: 
     let stranger = register(&db.app, "Sam Stranger", "sam@other.example", "Other").await;
     assert!(matches!(bot::set_bot_enabled(&db.app, &stranger.actor, conversation, false).await, Err(Error::NotFound)));
     assert!(switched_on(&db).await);
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_reply_quoting_a_message_is_stored_and_sent_with_its_context(_: PgPoolOptions, options: PgConnectOptions) {
+    let db = setup(options).await;
+    let graph = FakeGraph::start(vec![send_accepted("wamid.REPLY")]).await;
+    let owner = register(&db.app, "Olga Owner", "olga@shop.example", "Shop").await;
+    let channel = connected_channel(&db.app, &owner, "Shop", &graph.base_url).await;
+    let conversation = conversation(&db, &channel, "4915112345678", Some(1)).await;
+    let question = message(&db, &channel, conversation, true, "Is the cake ready?", 5).await;
+    let wamid = format!("wamid.{}", question.0);
+
+    let text = MessageContent::Text(TextMessage::new("Yes, since noon", false).unwrap());
+    let reply = outbound::send(&db.app, &owner.actor, conversation, text, Some(ReplyTo::Message(question))).await.unwrap();
+    assert_eq!(reply.context_wamid.as_deref(), Some(wamid.as_str()));
+    let cloud = CloudClient::with_timeouts(std::time::Duration::from_secs(2), std::time::Duration::from_secs(2));
+    assert_eq!(worker::send_due(&db.app, &secret_key(), &cloud, 10).await.unwrap(), 1);
+    let sent = graph.received();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["context"]["message_id"], wamid.as_str());
+    assert_eq!(sent[0]["text"]["body"], "Yes, since noon");
+
+    // The thread carries the context, so the bubble can quote the original.
+    let thread = conversations::thread(&db.app, &owner.actor, conversation.0, None).await.unwrap();
+    let shown = thread.messages.iter().find(|m| m.id == reply.id.0).unwrap();
+    assert_eq!(shown.context_wamid.as_deref(), Some(wamid.as_str()));
+    assert!(thread.messages.iter().any(|m| m.wamid.as_deref() == Some(wamid.as_str())));
+
+    // Another organization's message cannot be quoted.
+    let stranger = register(&db.app, "Sam Stranger", "sam@other.example", "Other").await;
+    let theirs = connected_channel(&db.app, &stranger, "Other", &graph.base_url).await;
+    let their_conversation = common::conversation(&db, &theirs, "4915187654321", Some(1)).await;
+    let text = MessageContent::Text(TextMessage::new("Hi", false).unwrap());
+    let refused = outbound::send(&db.app, &stranger.actor, their_conversation, text, Some(ReplyTo::Message(question))).await;
+    assert!(matches!(refused, Err(Error::NotFound)));
 }

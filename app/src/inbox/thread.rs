@@ -6,6 +6,7 @@ use super::bot::BotToggle;
 use super::bubble::{MessageContent, Ticks, day_of, time_of};
 use super::composer::{Composer, MarkConversationRead, RetryReply};
 use super::jump::{Highlighted, element_id};
+use super::reply::{Quote, ReplyButton, Replying};
 use super::star::StarButton;
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -39,6 +40,7 @@ pub(super) fn ThreadView(conversation: Uuid) -> impl IntoView {
     });
     let highlighted = Highlighted(RwSignal::new(None));
     provide_context(highlighted);
+    provide_context(Replying(RwSignal::new(None)));
     let load_older = move || {
         let first = older.with_untracked(|o| o.first().map(|m| m.id)).or_else(|| {
             thread.with_untracked(|t| t.as_ref().and_then(|r| r.as_ref().ok()).and_then(|t| t.messages.first().map(|m| m.id)))
@@ -88,6 +90,7 @@ pub(super) fn ThreadView(conversation: Uuid) -> impl IntoView {
                     Err(err) => view! { <div class="alert alert-error" role="alert">{err.to_string()}</div> }.into_any(),
                     Ok(Thread { conversation: header, messages, viewer, .. }) => {
                         let window_open = ConversationWindow::new(header.last_inbound_at).allows_free_form(chrono::Utc::now());
+                        let contact = header.contact_name.clone();
                         let all = Signal::derive(move || {
                             let mut all = older.get();
                             all.extend(messages.clone());
@@ -109,12 +112,12 @@ pub(super) fn ThreadView(conversation: Uuid) -> impl IntoView {
                                         let separator = (day != last_day).then(|| view! { <p class="day-separator"><span>{day.clone()}</span></p> });
                                         last_day = day;
                                         let quoted = m.context_wamid.as_ref().and_then(|w| all.iter().find(|o| o.wamid.as_ref() == Some(w))).cloned();
-                                        view! { {separator} <MessageBubble message=m.clone() quoted /> }
+                                        view! { {separator} <MessageBubble message=m.clone() quoted contact=contact.clone() /> }
                                     }).collect_view()
                                 }}
                             </div>
                             <TypingNotice conversation />
-                            <Composer conversation window_open may_reply=viewer.may_reply holder=header.assignee_name.clone() />
+                            <Composer conversation window_open may_reply=viewer.may_reply holder=header.assignee_name.clone() contact=header.contact_name.clone() />
                         }.into_any()
                     }
                 })}
@@ -229,7 +232,7 @@ fn StatusSelect(conversation: Uuid, status: String) -> impl IntoView {
 }
 
 #[component]
-fn MessageBubble(message: ThreadMessage, quoted: Option<ThreadMessage>) -> impl IntoView {
+fn MessageBubble(message: ThreadMessage, quoted: Option<ThreadMessage>, contact: String) -> impl IntoView {
     let highlighted = expect_context::<Highlighted>();
     let id = message.id;
     let inbound = message.is_inbound();
@@ -246,9 +249,10 @@ fn MessageBubble(message: ThreadMessage, quoted: Option<ThreadMessage>) -> impl 
                 data-testid="message"
                 data-kind=message.kind.clone()
             >
-                {quoted.map(|q| view! { <blockquote class="bubble-quote">{if q.body.is_empty() { q.kind } else { q.body }}</blockquote> })}
+                {message.context_wamid.is_some().then(|| view! { <Quote quoted contact /> })}
                 <MessageContent message=message.clone() />
                 <p class="bubble-meta">
+                    <ReplyButton message=message.clone() />
                     <StarButton message=id starred=message.starred />
                     <time datetime=message.created_at.to_rfc3339()>{time}</time>
                     {(!inbound).then(|| view! { <Ticks status=status error=error.clone() /> })}
