@@ -20,3 +20,8 @@ CREATE POLICY tenant ON message_stars USING (organization_id = parley_org() AND 
 -- Whether the chatbot answers in a conversation. Only the person in control switches it: the
 -- assignee, or any agent while the conversation is unassigned.
 ALTER TABLE conversations ADD COLUMN bot_enabled boolean NOT NULL DEFAULT true;
+
+-- Reactions are messages of their own (kind 'reaction'); the thread attaches each to the message
+-- it is on, found by the reacted-to wamid within the conversation.
+CREATE INDEX messages_reactions ON messages (conversation_id, (content->'reaction'->>'message_id'), created_at DESC)
+    WHERE kind = 'reaction';

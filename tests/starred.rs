@@ -1,7 +1,8 @@
 //! Working a conversation beyond plain replies. Starred messages: each person's own, only of
 //! their organization's messages, listed newest first a page at a time, filtered by channel. The
 //! chatbot switch: only the person in control changes it. Replies quoting a message carry its
-//! wamid as their context, stored and sent.
+//! wamid as their context, stored and sent. Reactions, the customer's and the team's, are shown
+//! on the message they are on, not as messages of their own.
 
 #![cfg(feature = "ssr")]
 
@@ -16,7 +17,7 @@ use parley::domain::starred::group_by_day;
 use parley::cloud::CloudClient;
 use parley::domain::cloud::{MessageContent, TextMessage};
 use parley::inbox::outbound::{self, ReplyTo, worker};
-use parley::inbox::{assignment, bot, conversations, stars};
+use parley::inbox::{assignment, bot, conversations, reactions, stars};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use uuid::Uuid;
 
@@ -206,4 +207,76 @@ async fn a_reply_quoting_a_message_is_stored_and_sent_with_its_context(_: PgPool
     let text = MessageContent::Text(TextMessage::new("Hi", false).unwrap());
     let refused = outbound::send(&db.app, &stranger.actor, their_conversation, text, Some(ReplyTo::Message(question))).await;
     assert!(matches!(refused, Err(Error::NotFound)));
+}
+
+/// A customer's reaction as webhook processing stores it: the raw message object.
+async fn customer_reacts(db: &Db, channel: &TestChannel, conversation: ConversationId, on: MessageId, emoji: &str) {
+    let content = serde_json::json!({
+        "from": "4915112345678", "id": format!("wamid.R{}", Uuid::now_v7()), "type": "reaction",
+        "reaction": {"message_id": format!("wamid.{}", on.0), "emoji": emoji}
+    });
+    sqlx::query(
+        "INSERT INTO messages (id, organization_id, conversation_id, channel_id, wamid, direction, kind, body, content, status)
+         VALUES ($1, $2, $3, $4, $5, 'inbound', 'reaction', $6, $7, 'received')",
+    )
+    .bind(Uuid::now_v7())
+    .bind(channel.organization_id)
+    .bind(conversation)
+    .bind(channel.id)
+    .bind(content["id"].as_str())
+    .bind(emoji)
+    .bind(&content)
+    .execute(&db.root)
+    .await
+    .unwrap();
+}
+
+#[sqlx::test(migrations = false)]
+async fn reactions_are_attached_to_the_message_they_are_on(_: PgPoolOptions, options: PgConnectOptions) {
+    let db = setup(options).await;
+    let graph = FakeGraph::start(vec![send_accepted("wamid.REACTION")]).await;
+    let owner = register(&db.app, "Olga Owner", "olga@shop.example", "Shop").await;
+    let channel = connected_channel(&db.app, &owner, "Shop", &graph.base_url).await;
+    let conversation = conversation(&db, &channel, "4915112345678", Some(1)).await;
+    let question = message(&db, &channel, conversation, true, "Is the cake ready?", 5).await;
+    let answer = message(&db, &channel, conversation, false, "Yes!", 4).await;
+    let shown = |db: &Db, owner: &Owner| {
+        let (pool, actor) = (db.app.clone(), owner.actor.clone());
+        async move {
+            let thread = conversations::thread(&pool, &actor, conversation.0, None).await.unwrap();
+            thread.messages.iter().map(|m| (m.body.clone(), m.customer_reaction.clone(), m.team_reaction.clone())).collect::<Vec<_>>()
+        }
+    };
+
+    // The customer reacts to the answer, changes their mind, and the team reacts to the question.
+    customer_reacts(&db, &channel, conversation, answer, "👍").await;
+    customer_reacts(&db, &channel, conversation, answer, "❤️").await;
+    let sent = reactions::react(&db.app, &owner.actor, question, "🙏").await.unwrap();
+    assert_eq!((sent.kind.as_str(), sent.status.as_str()), ("reaction", "pending"));
+    let cloud = CloudClient::with_timeouts(std::time::Duration::from_secs(2), std::time::Duration::from_secs(2));
+    assert_eq!(worker::send_due(&db.app, &secret_key(), &cloud, 10).await.unwrap(), 1);
+    let wire = &graph.received()[0];
+    assert_eq!(wire["type"], "reaction");
+    assert_eq!(wire["reaction"]["message_id"], format!("wamid.{}", question.0));
+    assert_eq!(wire["reaction"]["emoji"], "🙏");
+    assert_eq!(
+        shown(&db, &owner).await,
+        [
+            ("Is the cake ready?".to_owned(), None, Some("🙏".to_owned())),
+            ("Yes!".to_owned(), Some("❤️".to_owned()), None),
+        ],
+        "two messages, each with its reactions, and no reaction bubbles"
+    );
+
+    // An empty emoji takes a reaction back, on either side.
+    customer_reacts(&db, &channel, conversation, answer, "").await;
+    reactions::react(&db.app, &owner.actor, question, "").await.unwrap();
+    assert_eq!(
+        shown(&db, &owner).await,
+        [("Is the cake ready?".to_owned(), None, None), ("Yes!".to_owned(), None, None)]
+    );
+
+    assert!(matches!(reactions::react(&db.app, &owner.actor, question, "ok").await, Err(Error::Invalid { field: "emoji", .. })));
+    let stranger = register(&db.app, "Sam Stranger", "sam@other.example", "Other").await;
+    assert!(matches!(reactions::react(&db.app, &stranger.actor, question, "👍").await, Err(Error::NotFound)));
 }

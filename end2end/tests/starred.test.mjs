@@ -81,3 +81,53 @@ test('the agent in control switches the bot; the others see it live and cannot',
   await toggle.click();
   await eventually(async () => assert.equal(await toggle.getAttribute('aria-pressed'), 'true'));
 });
+
+test('an agent replies quoting a message and reacts to one; reactions show under their messages', async ({ url, page, server }) => {
+  await demoChannelSubscribed(server);
+  const waId = '4915755524682';
+  const question = await customerWrites(server, waId, 'Quinn Quote', { type: 'text', text: { body: 'Which size fits?\nI am 1.80 m' } });
+  await customerWrites(server, waId, 'Quinn Quote', { type: 'text', text: { body: 'Any colour is fine' } });
+  await openConversation(page, url, 'Quinn Quote');
+  const asked = page.getByTestId('message').filter({ hasText: 'Which size fits?' });
+  await asked.waitFor();
+
+  // Reply quotes the message; Esc lets go of the quote; Reply again, and send.
+  const quote = page.getByTestId('composer-quote');
+  await asked.getByRole('button', { name: 'Reply' }).click();
+  await expectText(quote, 'Which size fits?');
+  const composer = page.getByLabel('Message', { exact: true });
+  await composer.press('Escape');
+  await quote.waitFor({ state: 'detached' });
+  await asked.getByRole('button', { name: 'Reply' }).click();
+  await composer.fill('Size M will fit');
+  await composer.press('Enter');
+  await quote.waitFor({ state: 'detached' });
+  const reply = page.getByTestId('message').filter({ hasText: 'Size M will fit' });
+  await expectText(reply.locator('.bubble-quote'), 'Quinn Quote');
+  await expectText(reply.locator('.bubble-quote'), 'Which size fits?');
+  let replyWamid;
+  await eventually(async () => {
+    const chat = await customerChat(server, waId);
+    const sent = chat.find((m) => m.direction === 'outbound' && m.message?.text?.body === 'Size M will fit');
+    assert.equal(sent?.message?.context?.message_id, question, JSON.stringify(chat));
+    replyWamid = sent.wamid;
+  }, { timeout: 20_000 });
+
+  // The quote brings the original into view, highlighted.
+  await reply.locator('.bubble-quote').click();
+  await expectText(page.locator('.bubble-highlight'), 'Which size fits?');
+
+  // 👍 from the picker on the customer's message, sent to WhatsApp and shown under it.
+  await asked.hover();
+  await asked.getByRole('button', { name: 'React with 👍' }).click();
+  await expectText(asked.getByTestId('reactions'), '👍', { timeout: 20_000 });
+  await eventually(async () => {
+    const chat = await customerChat(server, waId);
+    assert.ok(chat.some((m) => m.direction === 'outbound' && m.message?.reaction?.emoji === '👍' && m.message.reaction.message_id === question), JSON.stringify(chat));
+  }, { timeout: 20_000 });
+
+  // The customer reacts to the reply: it shows under the reply, not as a message of its own.
+  await customerWrites(server, waId, 'Quinn Quote', { type: 'reaction', reaction: { message_id: replyWamid, emoji: '❤️' } });
+  await expectText(reply.getByTestId('reactions'), '❤️', { timeout: 20_000 });
+  assert.equal(await page.locator('[data-kind="reaction"]').count(), 0, 'no reaction bubbles');
+});

@@ -238,6 +238,7 @@ fn calls(b: &TenantB) -> BTreeMap<&'static str, Vec<String>> {
         ("assign_conversation", vec![format!("conversation={conversation}&take=true")]),
         ("set_conversation_status", vec![format!("conversation={conversation}&status=resolved")]),
         ("set_bot_enabled", vec![format!("conversation={conversation}&enabled=false")]),
+        ("react_to_message", vec![format!("message={}&emoji=%F0%9F%91%8D", b.message)]),
         ("star_message", vec![format!("message={}&starred=true", b.message), format!("message={}&starred=false", b.message)]),
         ("list_starred", vec![String::new(), format!("channel={channel}")]),
         // Last: it ends the session the walk uses (each call gets a fresh one anyway).

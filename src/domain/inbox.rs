@@ -144,7 +144,13 @@ pub struct ThreadMessage {
     pub created_at: DateTime<Utc>,
     /// Starred by the person looking (stars are each person's own).
     pub starred: bool,
+    /// The customer's reaction on this message, and the team's (the business number has one).
+    pub customer_reaction: Option<String>,
+    pub team_reaction: Option<String>,
 }
+
+/// The reactions offered on a customer's message, as WhatsApp offers them.
+pub const QUICK_REACTIONS: [&str; 6] = ["👍", "❤️", "😂", "😮", "😢", "🙏"];
 
 impl ThreadMessage {
     pub fn is_inbound(&self) -> bool {

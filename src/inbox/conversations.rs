@@ -99,7 +99,8 @@ pub async fn list(
 }
 
 /// One conversation's header and a page of its messages: the newest ones, or those before
-/// `before` (a message id of the thread) when scrolling up.
+/// `before` (a message id of the thread) when scrolling up. Reactions are not messages of the
+/// thread: each side's latest one is attached to the message it is on.
 pub async fn thread(pool: &PgPool, actor: &Actor, conversation: Uuid, before: Option<Uuid>) -> Result<Thread> {
     authorize(actor, Permission::InboxRead)?;
     let mut tx = db::scoped(pool, Some(actor.organization_id), Some(actor.user_id)).await?;
@@ -137,9 +138,17 @@ pub async fn thread(pool: &PgPool, actor: &Actor, conversation: Uuid, before: Op
                                     NULLIF(error->>'message', error->>'title'), error->>'details') END AS error,
                 created_at,
                 EXISTS (SELECT 1 FROM message_stars s WHERE s.organization_id = $1 AND s.user_id = $6
-                        AND s.message_id = messages.id) AS starred
+                        AND s.message_id = messages.id) AS starred,
+                (SELECT NULLIF(r.content->'reaction'->>'emoji', '') FROM messages r
+                 WHERE r.organization_id = $1 AND r.conversation_id = $2 AND r.kind = 'reaction' AND r.direction = 'inbound'
+                   AND r.content->'reaction'->>'message_id' = messages.wamid
+                 ORDER BY r.created_at DESC, r.id DESC LIMIT 1) AS customer_reaction,
+                (SELECT NULLIF(r.content->'reaction'->>'emoji', '') FROM messages r
+                 WHERE r.organization_id = $1 AND r.conversation_id = $2 AND r.kind = 'reaction' AND r.direction = 'outbound' AND r.status <> 'failed'
+                   AND r.content->'reaction'->>'message_id' = messages.wamid
+                 ORDER BY r.created_at DESC, r.id DESC LIMIT 1) AS team_reaction
          FROM messages
-         WHERE organization_id = $1 AND conversation_id = $2
+         WHERE organization_id = $1 AND conversation_id = $2 AND kind <> 'reaction'
            AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4))
          ORDER BY created_at DESC, id DESC
          LIMIT $5",

@@ -7,6 +7,7 @@ mod composer;
 mod jump;
 mod list;
 mod live;
+mod reactions;
 mod reply;
 mod star;
 mod starred;

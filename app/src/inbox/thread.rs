@@ -6,6 +6,7 @@ use super::bot::BotToggle;
 use super::bubble::{MessageContent, Ticks, day_of, time_of};
 use super::composer::{Composer, MarkConversationRead, RetryReply};
 use super::jump::{Highlighted, element_id};
+use super::reactions::{ReactionPicker, Reactions};
 use super::reply::{Quote, ReplyButton, Replying};
 use super::star::StarButton;
 use crate::error::AppError;
@@ -91,6 +92,7 @@ pub(super) fn ThreadView(conversation: Uuid) -> impl IntoView {
                     Ok(Thread { conversation: header, messages, viewer, .. }) => {
                         let window_open = ConversationWindow::new(header.last_inbound_at).allows_free_form(chrono::Utc::now());
                         let contact = header.contact_name.clone();
+                        let may_react = viewer.may_reply && window_open;
                         let all = Signal::derive(move || {
                             let mut all = older.get();
                             all.extend(messages.clone());
@@ -112,7 +114,7 @@ pub(super) fn ThreadView(conversation: Uuid) -> impl IntoView {
                                         let separator = (day != last_day).then(|| view! { <p class="day-separator"><span>{day.clone()}</span></p> });
                                         last_day = day;
                                         let quoted = m.context_wamid.as_ref().and_then(|w| all.iter().find(|o| o.wamid.as_ref() == Some(w))).cloned();
-                                        view! { {separator} <MessageBubble message=m.clone() quoted contact=contact.clone() /> }
+                                        view! { {separator} <MessageBubble message=m.clone() quoted contact=contact.clone() may_react /> }
                                     }).collect_view()
                                 }}
                             </div>
@@ -232,7 +234,7 @@ fn StatusSelect(conversation: Uuid, status: String) -> impl IntoView {
 }
 
 #[component]
-fn MessageBubble(message: ThreadMessage, quoted: Option<ThreadMessage>, contact: String) -> impl IntoView {
+fn MessageBubble(message: ThreadMessage, quoted: Option<ThreadMessage>, contact: String, may_react: bool) -> impl IntoView {
     let highlighted = expect_context::<Highlighted>();
     let id = message.id;
     let inbound = message.is_inbound();
@@ -249,7 +251,7 @@ fn MessageBubble(message: ThreadMessage, quoted: Option<ThreadMessage>, contact:
                 data-testid="message"
                 data-kind=message.kind.clone()
             >
-                {message.context_wamid.is_some().then(|| view! { <Quote quoted contact /> })}
+                {message.context_wamid.is_some().then(|| view! { <Quote quoted contact=contact.clone() /> })}
                 <MessageContent message=message.clone() />
                 <p class="bubble-meta">
                     <ReplyButton message=message.clone() />
@@ -259,6 +261,8 @@ fn MessageBubble(message: ThreadMessage, quoted: Option<ThreadMessage>, contact:
                 </p>
                 {error.filter(|_| !inbound).map(|reason| view! { <p class="bubble-error" role="status">{reason}</p> })}
                 {OutboundStatus::from_key(&message.status).filter(|s| s.can_retry()).map(|_| view! { <RetryButton message=message.id /> })}
+                {(inbound && may_react && message.wamid.is_some()).then(|| view! { <ReactionPicker message=id current=message.team_reaction.clone() /> })}
+                <Reactions customer=message.customer_reaction.clone() team=message.team_reaction.clone() contact />
             </article>
         </div>
     }
