@@ -48,6 +48,23 @@ impl InboxRefresh {
     }
 }
 
+/// "Load more" under a list that has further pages, "Loading…" while the next one comes.
+#[component]
+pub(crate) fn LoadMore(
+    shown: Signal<bool>,
+    loading: RwSignal<bool>,
+    label: &'static str,
+    on_load: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    view! {
+        <Show when=move || shown.get()>
+            <button type="button" class="button load-more" disabled=move || loading.get() on:click=move |_| on_load()>
+                {move || if loading.get() { "Loading…" } else { label }}
+            </button>
+        </Show>
+    }
+}
+
 #[component]
 pub fn InboxPage() -> impl IntoView {
     view! {

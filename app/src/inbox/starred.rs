@@ -1,6 +1,7 @@
 //! `/starred`: the messages this person starred, newest first and grouped by day, optionally of
 //! one channel; each opens its conversation at that message.
 
+use super::LoadMore;
 use super::bubble::{day_of, time_of};
 use crate::error::AppError;
 use crate::shell::RequirePermission;
@@ -33,7 +34,7 @@ fn Starred() -> impl IntoView {
             next.set(page.next);
         }
     });
-    let load_more = move |_| {
+    let load_more = move || {
         let Some(cursor) = next.get_untracked() else { return };
         loading_more.set(true);
         load_error.set(None);
@@ -91,11 +92,7 @@ fn Starred() -> impl IntoView {
             <Show when=move || load_error.with(Option::is_some)>
                 <p class="field-error" role="alert">{move || load_error.get()}</p>
             </Show>
-            <Show when=move || next.with(Option::is_some)>
-                <button type="button" class="button load-more" disabled=move || loading_more.get() on:click=load_more>
-                    {move || if loading_more.get() { "Loading…" } else { "Load more" }}
-                </button>
-            </Show>
+            <LoadMore shown=Signal::derive(move || next.with(Option::is_some)) loading=loading_more label="Load more" on_load=load_more />
         </section>
     }
 }
