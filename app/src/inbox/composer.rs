@@ -18,13 +18,20 @@ pub(super) fn Composer(conversation: Uuid, window_open: bool, may_reply: bool, h
     let text = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let send = ServerAction::<SendReply>::new();
+    // The quote goes with the message as it is sent (the thread may redraw this composer before
+    // the answer comes), and comes back should the send fail.
+    let sent_quote = StoredValue::new(None);
     Effect::new(move || match send.value().get() {
         Some(Ok(())) => {
             text.set(String::new());
-            replying.0.set(None);
             refresh.bump();
         }
-        Some(Err(err)) => error.set(Some(err.to_string())),
+        Some(Err(err)) => {
+            if let Some(quoted) = sent_quote.get_value() {
+                replying.0.set(Some(quoted));
+            }
+            error.set(Some(err.to_string()));
+        }
         None => {}
     });
     let submit = move || {
@@ -35,7 +42,10 @@ pub(super) fn Composer(conversation: Uuid, window_open: bool, may_reply: bool, h
         }
         match TextMessage::new(&body, false) {
             Ok(_) => {
-                let reply_to = replying.0.with_untracked(|q| q.as_ref().map(|m| m.id));
+                let quoted = replying.0.get_untracked();
+                let reply_to = quoted.as_ref().map(|m| m.id);
+                sent_quote.set_value(quoted);
+                replying.0.set(None);
                 send.dispatch(SendReply { conversation, text: body, reply_to });
             }
             Err(rejected) => error.set(Some(rejected.to_string())),
