@@ -63,6 +63,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=dashboard::DashboardPage />
                     <Route path=path!("/inbox") view=inbox::InboxPage />
                     <Route path=path!("/inbox/:conversation") view=inbox::InboxPage />
+                    <Route path=path!("/starred") view=inbox::StarredMessagesPage />
                     <Route path=path!("/profile") view=profile::ProfilePage />
                     <Route path=path!("/organizations/new") view=organizations::NewOrganizationPage />
                     <Route path=path!("/settings/organization") view=settings::OrganizationSettingsPage />

@@ -156,6 +156,13 @@ async fn furnish_b_conversation(admin: &PgPool, b: &TenantB) -> (uuid::Uuid, uui
     .execute(admin)
     .await
     .unwrap();
+    sqlx::query("INSERT INTO message_stars (organization_id, user_id, message_id) VALUES ($1, $2, $3)")
+        .bind(b.organization)
+        .bind(b.owner)
+        .bind(message)
+        .execute(admin)
+        .await
+        .unwrap();
     (conversation, message)
 }
 
@@ -176,6 +183,7 @@ async fn snapshot(admin: &PgPool, b: &TenantB) -> Vec<String> {
         ("outbound_queue", "organization_id"),
         ("notifications", "organization_id"),
         ("conversation_transfers", "organization_id"),
+        ("message_stars", "organization_id"),
     ] {
         let sql = format!("SELECT row_to_json(t)::text FROM {table} t WHERE {column} = $1 ORDER BY 1");
         rows.extend(sqlx::query_scalar::<_, String>(&sql).bind(b.organization).fetch_all(admin).await.unwrap());
@@ -258,6 +266,10 @@ fn calls(b: &TenantB) -> BTreeMap<&'static str, Vec<String>> {
         ("unread_notifications", vec![String::new()]),
         ("read_notification", vec![format!("notification={}", b.message)]),
         ("read_all_notifications", vec![String::new()]),
+        ("set_bot_enabled", vec![format!("conversation={conversation}&enabled=false")]),
+        ("react_to_message", vec![format!("message={}&emoji=%F0%9F%91%8D", b.message)]),
+        ("star_message", vec![format!("message={}&starred=true", b.message), format!("message={}&starred=false", b.message)]),
+        ("list_starred", vec![String::new(), format!("channel={channel}")]),
         // Last: it ends the session the walk uses (each call gets a fresh one anyway).
         ("logout", vec![String::new()]),
     ])

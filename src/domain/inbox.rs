@@ -167,7 +167,15 @@ pub struct ThreadMessage {
     /// Meta's reason for a failed message, for the person who sent it.
     pub error: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// Starred by the person looking (stars are each person's own).
+    pub starred: bool,
+    /// The customer's reaction on this message, and the team's (the business number has one).
+    pub customer_reaction: Option<String>,
+    pub team_reaction: Option<String>,
 }
+
+/// The reactions offered on a customer's message, as WhatsApp offers them.
+pub const QUICK_REACTIONS: [&str; 6] = ["👍", "❤️", "😂", "😮", "😢", "🙏"];
 
 impl ThreadMessage {
     pub fn is_inbound(&self) -> bool {
@@ -193,6 +201,8 @@ pub struct ConversationHeader {
     /// The note of the last handover, and who wrote it.
     pub transfer_note: Option<String>,
     pub transfer_by: Option<String>,
+    /// Whether the chatbot answers in this conversation.
+    pub bot_enabled: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -212,6 +222,8 @@ pub struct ThreadViewer {
     /// Replies are theirs: the conversation is unassigned, theirs, or they may assign.
     pub may_reply: bool,
     pub may_assign: bool,
+    /// The bot is switched by whoever is in control: the assignee, or anyone while unassigned.
+    pub may_switch_bot: bool,
 }
 
 /// A run of text with WhatsApp's formatting: *bold*, _italic_, ~strike~, ```mono```.

@@ -12,6 +12,7 @@ pub mod notification;
 pub mod organization;
 pub mod permissions;
 pub mod phone;
+pub mod starred;
 pub mod team;
 
 pub use account::{EmailAddress, Language, NewPassword, PersonName};

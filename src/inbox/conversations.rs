@@ -108,7 +108,8 @@ pub async fn list(
 }
 
 /// One conversation's header and a page of its messages: the newest ones, or those before
-/// `before` (a message id of the thread) when scrolling up.
+/// `before` (a message id of the thread) when scrolling up. Reactions are not messages of the
+/// thread: each side's latest one is attached to the message it is on.
 pub async fn thread(pool: &PgPool, actor: &Actor, conversation: Uuid, before: Option<Uuid>) -> Result<Thread> {
     authorize(actor, Permission::InboxRead)?;
     let mut tx = db::scoped(pool, Some(actor.organization_id), Some(actor.user_id)).await?;
@@ -116,7 +117,7 @@ pub async fn thread(pool: &PgPool, actor: &Actor, conversation: Uuid, before: Op
         "SELECT c.id, COALESCE(NULLIF(k.name, ''), NULLIF(k.profile_name, ''), '+' || k.wa_id) AS contact_name,
                 k.wa_id, k.profile_name, ch.name AS channel_name, c.status, c.last_inbound_at,
                 c.assignee_user_id AS assignee_id, a.name AS assignee_name, t.name AS team_name,
-                x.note AS transfer_note, xb.name AS transfer_by
+                x.note AS transfer_note, xb.name AS transfer_by, c.bot_enabled
          FROM conversations c
          JOIN contacts k ON k.organization_id = c.organization_id AND k.id = c.contact_id
          JOIN channels ch ON ch.organization_id = c.organization_id AND ch.id = c.channel_id
@@ -151,9 +152,19 @@ pub async fn thread(pool: &PgPool, actor: &Actor, conversation: Uuid, before: Op
                 CASE WHEN error IS NULL THEN NULL
                      ELSE concat_ws(': ', '(#' || (error->>'code') || ')', error->>'title',
                                     NULLIF(error->>'message', error->>'title'), error->>'details') END AS error,
-                created_at
+                created_at,
+                EXISTS (SELECT 1 FROM message_stars s WHERE s.organization_id = $1 AND s.user_id = $6
+                        AND s.message_id = messages.id) AS starred,
+                (SELECT NULLIF(r.content->'reaction'->>'emoji', '') FROM messages r
+                 WHERE r.organization_id = $1 AND r.conversation_id = $2 AND r.kind = 'reaction' AND r.direction = 'inbound'
+                   AND r.content->'reaction'->>'message_id' = messages.wamid
+                 ORDER BY r.created_at DESC, r.id DESC LIMIT 1) AS customer_reaction,
+                (SELECT NULLIF(r.content->'reaction'->>'emoji', '') FROM messages r
+                 WHERE r.organization_id = $1 AND r.conversation_id = $2 AND r.kind = 'reaction' AND r.direction = 'outbound' AND r.status <> 'failed'
+                   AND r.content->'reaction'->>'message_id' = messages.wamid
+                 ORDER BY r.created_at DESC, r.id DESC LIMIT 1) AS team_reaction
          FROM messages
-         WHERE organization_id = $1 AND conversation_id = $2
+         WHERE organization_id = $1 AND conversation_id = $2 AND kind <> 'reaction'
            AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4))
          ORDER BY created_at DESC, id DESC
          LIMIT $5",
@@ -163,6 +174,7 @@ pub async fn thread(pool: &PgPool, actor: &Actor, conversation: Uuid, before: Op
     .bind(boundary.map(|b| b.0))
     .bind(boundary.map(|b| b.1))
     .bind(THREAD_PAGE_SIZE + 1)
+    .bind(actor.user_id)
     .fetch_all(&mut *tx)
     .await?;
     let in_holding_team = super::assignment::in_holding_team(&mut tx, actor, ConversationId(conversation)).await?;
@@ -177,6 +189,7 @@ pub async fn thread(pool: &PgPool, actor: &Actor, conversation: Uuid, before: Op
         may_reply: actor.can(Permission::InboxReply)
             && (is_assignee || may_assign || (header.assignee_id.is_none() && in_holding_team)),
         may_assign,
+        may_switch_bot: actor.can(Permission::InboxReply) && (header.assignee_id.is_none() || is_assignee),
     };
     Ok(Thread { conversation: header, messages, has_older, viewer })
 }

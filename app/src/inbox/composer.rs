@@ -1,6 +1,7 @@
 //! Writing to the customer: Enter sends, Shift+Enter breaks the line; closed when the 24-hour
 //! window is. A sent message is stored first and shows its ticks as Meta reports them.
 
+use super::reply::{QuotedBar, Replying};
 use super::{InboxRefresh, LiveInbox};
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -8,7 +9,8 @@ use parley::domain::cloud::TextMessage;
 use uuid::Uuid;
 
 #[component]
-pub(super) fn Composer(conversation: Uuid, window_open: bool, may_reply: bool, holder: Option<String>) -> impl IntoView {
+pub(super) fn Composer(conversation: Uuid, window_open: bool, may_reply: bool, holder: Option<String>, contact: String) -> impl IntoView {
+    let replying = expect_context::<Replying>();
     let refresh = expect_context::<InboxRefresh>();
     let live = expect_context::<LiveInbox>();
     // Other agents learn "… is typing" at most every two seconds.
@@ -16,12 +18,20 @@ pub(super) fn Composer(conversation: Uuid, window_open: bool, may_reply: bool, h
     let text = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let send = ServerAction::<SendReply>::new();
+    // The quote goes with the message as it is sent (the thread may redraw this composer before
+    // the answer comes), and comes back should the send fail.
+    let sent_quote = StoredValue::new(None);
     Effect::new(move || match send.value().get() {
         Some(Ok(())) => {
             text.set(String::new());
             refresh.bump();
         }
-        Some(Err(err)) => error.set(Some(err.to_string())),
+        Some(Err(err)) => {
+            if let Some(quoted) = sent_quote.get_value() {
+                replying.0.set(Some(quoted));
+            }
+            error.set(Some(err.to_string()));
+        }
         None => {}
     });
     let submit = move || {
@@ -32,7 +42,11 @@ pub(super) fn Composer(conversation: Uuid, window_open: bool, may_reply: bool, h
         }
         match TextMessage::new(&body, false) {
             Ok(_) => {
-                send.dispatch(SendReply { conversation, text: body });
+                let quoted = replying.0.get_untracked();
+                let reply_to = quoted.as_ref().map(|m| m.id);
+                sent_quote.set_value(quoted);
+                replying.0.set(None);
+                send.dispatch(SendReply { conversation, text: body, reply_to });
             }
             Err(rejected) => error.set(Some(rejected.to_string())),
         }
@@ -62,6 +76,7 @@ pub(super) fn Composer(conversation: Uuid, window_open: bool, may_reply: bool, h
             <Show when=move || error.with(Option::is_some)>
                 <p class="field-error composer-error" role="alert">{move || error.get()}</p>
             </Show>
+            <QuotedBar contact />
             <div class="composer-row">
                 <textarea
                     class="composer-input"
@@ -81,7 +96,10 @@ pub(super) fn Composer(conversation: Uuid, window_open: bool, may_reply: bool, h
                         }
                     }
                     on:keydown=move |ev| {
-                        if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
+                        if ev.key() == "Escape" && replying.0.with_untracked(Option::is_some) {
+                            ev.prevent_default();
+                            replying.0.set(None);
+                        } else if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
                             ev.prevent_default();
                             submit();
                         }
@@ -96,15 +114,17 @@ pub(super) fn Composer(conversation: Uuid, window_open: bool, may_reply: bool, h
     .into_any()
 }
 
-/// Queues a text reply to the conversation's customer (sent by the outbound worker).
+/// Queues a text reply to the conversation's customer (sent by the outbound worker), quoting
+/// `reply_to` (one of the conversation's messages) when given.
 #[server]
-pub async fn send_reply(conversation: Uuid, text: String) -> Result<(), AppError> {
+pub async fn send_reply(conversation: Uuid, text: String, #[server(default)] reply_to: Option<Uuid>) -> Result<(), AppError> {
     use parley::domain::cloud::MessageContent;
-    use parley::domain::conversation::ConversationId;
+    use parley::domain::conversation::{ConversationId, MessageId};
+    use parley::inbox::outbound::ReplyTo;
     let (state, actor) = crate::context::actor().await?;
     let content = TextMessage::new(&text, false)
         .map_err(|e| AppError::Invalid { field: "text".into(), message: e.to_string() }.with_status())?;
-    parley::inbox::outbound::send(&state.pool, &actor, ConversationId(conversation), MessageContent::Text(content), None)
+    parley::inbox::outbound::send(&state.pool, &actor, ConversationId(conversation), MessageContent::Text(content), reply_to.map(|m| ReplyTo::Message(MessageId(m))))
         .await?;
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! The conversation list: status tabs, search, rows newest first, more on demand.
 
-use super::InboxRefresh;
+use super::{InboxRefresh, LoadMore};
 use super::bubble::Ticks;
 use crate::clock::time_of;
 use crate::error::AppError;
@@ -158,11 +158,7 @@ pub(super) fn ConversationList(selected: Memo<Option<Uuid>>) -> impl IntoView {
                     }.into_any(),
                 })}
             </Transition>
-            <Show when=move || next.with(Option::is_some)>
-                <button type="button" class="button load-more" disabled=move || loading_more.get() on:click=move |_| load_more()>
-                    {move || if loading_more.get() { "Loading…" } else { "Load more conversations" }}
-                </button>
-            </Show>
+            <LoadMore shown=Signal::derive(move || next.with(Option::is_some)) loading=loading_more label="Load more conversations" on_load=load_more />
         </aside>
     }
 }

@@ -1,9 +1,16 @@
-//! `/inbox` and `/inbox/:conversation`: the conversation list beside the open thread.
+//! `/inbox` and `/inbox/:conversation`: the conversation list beside the open thread; `/starred`:
+//! the messages the person starred.
 
+mod bot;
 mod bubble;
 mod composer;
+mod jump;
 mod list;
 mod live;
+mod reactions;
+mod reply;
+mod star;
+mod starred;
 
 pub(crate) use live::LiveUpdates;
 mod thread;
@@ -13,6 +20,8 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use parley::domain::Permission;
 use uuid::Uuid;
+
+pub use starred::StarredMessagesPage;
 
 /// Someone else writing a reply, or looking at a conversation, as the websocket last said; shown
 /// until `until_ms`.
@@ -58,6 +67,23 @@ pub(crate) struct InboxRefresh(pub RwSignal<u32>);
 impl InboxRefresh {
     pub fn bump(&self) {
         self.0.update(|v| *v = v.wrapping_add(1));
+    }
+}
+
+/// "Load more" under a list that has further pages, "Loading…" while the next one comes.
+#[component]
+pub(crate) fn LoadMore(
+    shown: Signal<bool>,
+    loading: RwSignal<bool>,
+    label: &'static str,
+    on_load: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    view! {
+        <Show when=move || shown.get()>
+            <button type="button" class="button load-more" disabled=move || loading.get() on:click=move |_| on_load()>
+                {move || if loading.get() { "Loading…" } else { label }}
+            </button>
+        </Show>
     }
 }
 

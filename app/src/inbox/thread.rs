@@ -2,11 +2,17 @@
 //! the top, with older pages on demand.
 
 use super::{InboxRefresh, LiveInbox};
+use super::bot::BotToggle;
 use super::bubble::{MessageContent, Ticks};
 use crate::clock::{day_of, time_of};
 use super::composer::{Composer, MarkConversationRead, RetryReply};
+use super::jump::{Highlighted, element_id};
+use super::reactions::{ReactionPicker, Reactions};
+use super::reply::{Quote, ReplyButton, Replying};
+use super::star::StarButton;
 use crate::error::AppError;
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 use parley::domain::conversation::{ConversationStatus, ConversationWindow, OutboundStatus, TransferNote};
 use parley::domain::inbox::{ConversationHeader, Thread, ThreadMessage, ThreadViewer};
 use uuid::Uuid;
@@ -41,6 +47,9 @@ pub(super) fn ThreadView(conversation: Uuid) -> impl IntoView {
             has_older.set(t.has_older);
         }
     });
+    let highlighted = Highlighted(RwSignal::new(None));
+    provide_context(highlighted);
+    provide_context(Replying(RwSignal::new(None)));
     let scroller = MessageScroller::new();
     let load_older = move || {
         if loading_older.get_untracked() || !has_older.get_untracked() {
@@ -65,6 +74,28 @@ pub(super) fn ThreadView(conversation: Uuid) -> impl IntoView {
             }
         });
     };
+    // `?message=<id>` (from the Starred page): older pages are fetched until the message is
+    // there, then it is shown once.
+    let query = use_query_map();
+    let sought = Memo::new(move |_| query.with(|q| q.get("message").and_then(|m| Uuid::parse_str(&m).ok())));
+    let found = StoredValue::new(None::<Uuid>);
+    Effect::new(move || {
+        let Some(target) = sought.get() else { return };
+        if found.get_value() == Some(target) {
+            return;
+        }
+        let loaded = thread.with(|t| match t {
+            Some(Ok(t)) => Some(t.messages.iter().any(|m| m.id == target)),
+            _ => None,
+        });
+        let Some(in_page) = loaded else { return };
+        if in_page || older.with(|o| o.iter().any(|m| m.id == target)) {
+            found.set_value(Some(target));
+            highlighted.jump(target);
+        } else if has_older.get() && !loading_older.get_untracked() {
+            load_older();
+        }
+    });
 
     view! {
         <div class="thread">
@@ -73,6 +104,8 @@ pub(super) fn ThreadView(conversation: Uuid) -> impl IntoView {
                     Err(err) => view! { <div class="alert alert-error" role="alert">{err.to_string()}</div> }.into_any(),
                     Ok(Thread { conversation: header, messages, viewer, .. }) => {
                         let window_open = ConversationWindow::new(header.last_inbound_at).allows_free_form(chrono::Utc::now());
+                        let contact = header.contact_name.clone();
+                        let may_react = viewer.may_reply && window_open;
                         let all = Signal::derive(move || {
                             let mut all = older.get();
                             let newest: Vec<_> = messages.iter().filter(|m| !all.iter().any(|o| o.id == m.id)).cloned().collect();
@@ -111,12 +144,12 @@ pub(super) fn ThreadView(conversation: Uuid) -> impl IntoView {
                                         let separator = (day != last_day).then(|| view! { <p class="day-separator"><span>{day.clone()}</span></p> });
                                         last_day = day;
                                         let quoted = m.context_wamid.as_ref().and_then(|w| all.iter().find(|o| o.wamid.as_ref() == Some(w))).cloned();
-                                        view! { {separator} <MessageBubble message=m.clone() quoted /> }
+                                        view! { {separator} <MessageBubble message=m.clone() quoted contact=contact.clone() may_react /> }
                                     }).collect_view()
                                 }}
                             </div>
                             <TypingNotice conversation />
-                            <Composer conversation window_open may_reply=viewer.may_reply holder=header.assignee_name.clone() />
+                            <Composer conversation window_open may_reply=viewer.may_reply holder=header.assignee_name.clone() contact=header.contact_name.clone() />
                         }.into_any()
                     }
                 })}
@@ -231,6 +264,7 @@ fn ThreadHeader(header: ConversationHeader, viewer: ThreadViewer) -> impl IntoVi
                 </p>
             </div>
             <p class="window-status small" data-testid="window-status">{window_text}</p>
+            <BotToggle conversation enabled=header.bot_enabled may_switch=viewer.may_switch_bot holder=header.assignee_name.clone() />
             <Assignment conversation header=header.clone() viewer />
             <StatusSelect conversation status=header.status.clone() />
         </header>
@@ -373,22 +407,35 @@ fn StatusSelect(conversation: Uuid, status: String) -> impl IntoView {
 }
 
 #[component]
-fn MessageBubble(message: ThreadMessage, quoted: Option<ThreadMessage>) -> impl IntoView {
+fn MessageBubble(message: ThreadMessage, quoted: Option<ThreadMessage>, contact: String, may_react: bool) -> impl IntoView {
+    let highlighted = expect_context::<Highlighted>();
+    let id = message.id;
     let inbound = message.is_inbound();
     let at = message.created_at;
     let status = message.status.clone();
     let error = message.error.clone();
     view! {
-        <div class="bubble-row" class:bubble-row-out=!inbound>
-            <article class="bubble" class:bubble-in=inbound class:bubble-out=!inbound data-testid="message" data-kind=message.kind.clone()>
-                {quoted.map(|q| view! { <blockquote class="bubble-quote">{if q.body.is_empty() { q.kind } else { q.body }}</blockquote> })}
+        <div class="bubble-row" class:bubble-row-out=!inbound id=element_id(id)>
+            <article
+                class="bubble"
+                class:bubble-in=inbound
+                class:bubble-out=!inbound
+                class:bubble-highlight=move || highlighted.0.get() == Some(id)
+                data-testid="message"
+                data-kind=message.kind.clone()
+            >
+                {message.context_wamid.is_some().then(|| view! { <Quote quoted contact=contact.clone() /> })}
                 <MessageContent message=message.clone() />
                 <p class="bubble-meta">
+                    <ReplyButton message=message.clone() />
+                    <StarButton message=id starred=message.starred />
                     <time datetime=at.to_rfc3339()>{move || time_of(at)}</time>
                     {(!inbound).then(|| view! { <Ticks status=status error=error.clone() /> })}
                 </p>
                 {error.filter(|_| !inbound).map(|reason| view! { <p class="bubble-error" role="status">{reason}</p> })}
                 {OutboundStatus::from_key(&message.status).filter(|s| s.can_retry()).map(|_| view! { <RetryButton message=message.id /> })}
+                {(inbound && may_react && message.wamid.is_some()).then(|| view! { <ReactionPicker message=id current=message.team_reaction.clone() /> })}
+                <Reactions customer=message.customer_reaction.clone() team=message.team_reaction.clone() contact />
             </article>
         </div>
     }
