@@ -24,6 +24,8 @@ pub mod orgs;
 #[cfg(feature = "ssr")]
 pub mod profile;
 #[cfg(feature = "ssr")]
+pub mod quick_replies;
+#[cfg(feature = "ssr")]
 pub mod realtime;
 #[cfg(feature = "ssr")]
 pub mod secrets;

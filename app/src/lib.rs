@@ -11,6 +11,7 @@ mod forms;
 mod inbox;
 mod organizations;
 mod profile;
+mod quick_replies;
 pub mod session;
 mod settings;
 mod shell;
@@ -61,6 +62,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=dashboard::DashboardPage />
                     <Route path=path!("/inbox") view=inbox::InboxPage />
                     <Route path=path!("/inbox/:conversation") view=inbox::InboxPage />
+                    <Route path=path!("/quick-replies") view=quick_replies::QuickRepliesPage />
                     <Route path=path!("/profile") view=profile::ProfilePage />
                     <Route path=path!("/organizations/new") view=organizations::NewOrganizationPage />
                     <Route path=path!("/settings/organization") view=settings::OrganizationSettingsPage />

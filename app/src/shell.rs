@@ -64,6 +64,7 @@ fn SignedInFrame(user: CurrentUser) -> impl IntoView {
                     <A href="/" exact=true>"Dashboard"</A>
                     <Show when=move || can(Permission::InboxRead)>
                         <A href="/inbox">"Inbox"</A>
+                        <A href="/quick-replies">"Quick replies"</A>
                     </Show>
                     <Show when=move || {
                         can(Permission::SettingsOrganization) || can(Permission::SettingsChannels) || can(Permission::TeamManage)

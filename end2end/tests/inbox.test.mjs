@@ -3,31 +3,10 @@
 
 import assert from 'node:assert/strict';
 import { suite } from '../support/suite.mjs';
-import { query } from '../support/server.mjs';
+import { DEMO_PHONE_NUMBER_ID, customerWrites, demoChannelSubscribed } from '../support/customers.mjs';
 import { AGENT_TAB, DEMO_AGENT, eventually, expectText, followSidebarLink, login } from '../support/app.mjs';
 
 const { test } = suite('inbox');
-
-const DEMO_PHONE_NUMBER_ID = '109876543210001';
-
-/** Waits until `run` has connected the demo channel to the sandbox (it does so just after start). */
-async function demoChannelSubscribed(server) {
-  await eventually(() => {
-    assert.equal(query(server.databaseUrl, "SELECT subscribed FROM channels WHERE name = 'Demo Company WhatsApp'"), 't');
-  }, { timeout: 30_000 });
-}
-
-/** A customer writes to the demo business from the sandbox. */
-async function customerWrites(server, waId, profileName, message) {
-  const res = await fetch(`${server.sandboxUrl}/sandbox/customers/${waId}/messages`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ phone_number_id: DEMO_PHONE_NUMBER_ID, profile_name: profileName, message }),
-  });
-  const text = await res.text();
-  assert.ok(res.ok, `sandbox refused the customer's message: ${res.status} ${text}`);
-  return JSON.parse(text).wamid;
-}
 
 test('a customer message reaches the inbox; the agent opens the thread', async ({ url, page, server }) => {
   await demoChannelSubscribed(server);

@@ -59,6 +59,7 @@ struct TenantB {
     channel: ChannelId,
     conversation: uuid::Uuid,
     message: uuid::Uuid,
+    quick_reply: uuid::Uuid,
     secrets: Vec<&'static str>,
 }
 
@@ -109,6 +110,7 @@ async fn furnish_b(pool: &PgPool) -> TenantB {
         channel,
         conversation: uuid::Uuid::nil(),
         message: uuid::Uuid::nil(),
+        quick_reply: uuid::Uuid::nil(),
         secrets: vec!["Beta Secret Customer", "beta secret message", "Beta Secret", "beta-app-secret-value", "beta-access-token-value", "beta-verify-token", "bianca@beta.example", "bob@beta.example", "Bob Betamember", "beta-logo-bytes"],
     }
 }
@@ -147,6 +149,21 @@ async fn furnish_b_conversation(admin: &PgPool, b: &TenantB) -> (uuid::Uuid, uui
     (conversation, message)
 }
 
+/// B's quick reply, restricted to B's channel.
+async fn furnish_b_quick_reply(admin: &PgPool, b: &TenantB) -> uuid::Uuid {
+    let id = uuid::Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO quick_replies (id, organization_id, shortcut, text, channel_id) VALUES ($1, $2, 'beta', 'Beta Secret reply', $3)",
+    )
+    .bind(id)
+    .bind(b.organization)
+    .bind(b.channel)
+    .execute(admin)
+    .await
+    .unwrap();
+    id
+}
+
 /// B's rows, as the superuser sees them, in a stable text form.
 async fn snapshot(admin: &PgPool, b: &TenantB) -> Vec<String> {
     let mut rows = Vec::new();
@@ -162,6 +179,7 @@ async fn snapshot(admin: &PgPool, b: &TenantB) -> Vec<String> {
         ("conversations", "organization_id"),
         ("messages", "organization_id"),
         ("outbound_queue", "organization_id"),
+        ("quick_replies", "organization_id"),
     ] {
         let sql = format!("SELECT row_to_json(t)::text FROM {table} t WHERE {column} = $1 ORDER BY 1");
         rows.extend(sqlx::query_scalar::<_, String>(&sql).bind(b.organization).fetch_all(admin).await.unwrap());
@@ -229,6 +247,17 @@ fn calls(b: &TenantB) -> BTreeMap<&'static str, Vec<String>> {
         ("mark_conversation_read", vec![format!("conversation={conversation}")]),
         ("assign_conversation", vec![format!("conversation={conversation}&take=true")]),
         ("set_conversation_status", vec![format!("conversation={conversation}&status=resolved")]),
+        ("list_quick_replies", vec!["search=beta".into(), "search=".into()]),
+        ("quick_reply_channels", vec![String::new()]),
+        (
+            "save_quick_reply",
+            vec![
+                format!("id={}&shortcut=hijack&text=hijacked&channel=", b.quick_reply),
+                format!("shortcut=mine&text=mine&channel={channel}"),
+            ],
+        ),
+        ("delete_quick_reply", vec![format!("id={}", b.quick_reply)]),
+        ("conversation_quick_replies", vec![format!("conversation={conversation}")]),
         // Last: it ends the session the walk uses (each call gets a fresh one anyway).
         ("logout", vec![String::new()]),
     ])
@@ -264,6 +293,7 @@ async fn organization_a_can_neither_read_nor_change_organization_b(_: PgPoolOpti
     owner(&pool, "Opal Operator", "opal@operator.example", "Operator").await;
     let mut b = furnish_b(&pool).await;
     (b.conversation, b.message) = furnish_b_conversation(&admin, &b).await;
+    b.quick_reply = furnish_b_quick_reply(&admin, &b).await;
     let (a, _) = owner(&pool, "Ana Alpha", "ana@alpha.example", "Alpha Org").await;
     let before = snapshot(&admin, &b).await;
 
@@ -296,7 +326,8 @@ async fn organization_a_can_neither_read_nor_change_organization_b(_: PgPoolOpti
                 || body.contains(&b.organization.to_string())
                 || body.contains(&b.channel.to_string())
                 || body.contains(&b.conversation.to_string())
-                || body.contains(&b.message.to_string());
+                || body.contains(&b.message.to_string())
+                || body.contains(&b.quick_reply.to_string());
             if touches_b {
                 assert!(!status.is_success(), "{name}({body}) succeeded on B's ids: {status} {text}");
                 assert!(

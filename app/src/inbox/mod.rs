@@ -4,6 +4,7 @@ mod bubble;
 mod composer;
 mod list;
 mod live;
+mod quick_reply_picker;
 mod thread;
 
 use crate::shell::RequirePermission;
