@@ -10,6 +10,8 @@ pub mod channels;
 #[cfg(feature = "ssr")]
 pub mod cloud;
 #[cfg(feature = "ssr")]
+pub mod contacts;
+#[cfg(feature = "ssr")]
 pub mod db;
 #[cfg(feature = "ssr")]
 pub mod error;

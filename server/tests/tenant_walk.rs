@@ -60,6 +60,8 @@ struct TenantB {
     conversation: uuid::Uuid,
     message: uuid::Uuid,
     quick_reply: uuid::Uuid,
+    contact: uuid::Uuid,
+    note: uuid::Uuid,
     secrets: Vec<&'static str>,
 }
 
@@ -111,6 +113,8 @@ async fn furnish_b(pool: &PgPool) -> TenantB {
         conversation: uuid::Uuid::nil(),
         message: uuid::Uuid::nil(),
         quick_reply: uuid::Uuid::nil(),
+        contact: uuid::Uuid::nil(),
+        note: uuid::Uuid::nil(),
         secrets: vec!["Beta Secret Customer", "beta secret message", "Beta Secret", "beta-app-secret-value", "beta-access-token-value", "beta-verify-token", "bianca@beta.example", "bob@beta.example", "Bob Betamember", "beta-logo-bytes"],
     }
 }
@@ -164,6 +168,23 @@ async fn furnish_b_quick_reply(admin: &PgPool, b: &TenantB) -> uuid::Uuid {
     id
 }
 
+/// The contact of B's conversation, and a note about them: (contact, note).
+async fn furnish_b_contact_note(admin: &PgPool, b: &TenantB) -> (uuid::Uuid, uuid::Uuid) {
+    let note = uuid::Uuid::now_v7();
+    let contact: uuid::Uuid = sqlx::query_scalar(
+        "INSERT INTO contact_notes (id, organization_id, contact_id, author_user_id, body)
+         SELECT $1, organization_id, contact_id, $3, 'Beta Secret note' FROM conversations WHERE id = $2
+         RETURNING contact_id",
+    )
+    .bind(note)
+    .bind(b.conversation)
+    .bind(b.owner)
+    .fetch_one(admin)
+    .await
+    .unwrap();
+    (contact, note)
+}
+
 /// B's rows, as the superuser sees them, in a stable text form.
 async fn snapshot(admin: &PgPool, b: &TenantB) -> Vec<String> {
     let mut rows = Vec::new();
@@ -180,6 +201,7 @@ async fn snapshot(admin: &PgPool, b: &TenantB) -> Vec<String> {
         ("messages", "organization_id"),
         ("outbound_queue", "organization_id"),
         ("quick_replies", "organization_id"),
+        ("contact_notes", "organization_id"),
     ] {
         let sql = format!("SELECT row_to_json(t)::text FROM {table} t WHERE {column} = $1 ORDER BY 1");
         rows.extend(sqlx::query_scalar::<_, String>(&sql).bind(b.organization).fetch_all(admin).await.unwrap());
@@ -258,6 +280,15 @@ fn calls(b: &TenantB) -> BTreeMap<&'static str, Vec<String>> {
         ),
         ("delete_quick_reply", vec![format!("id={}", b.quick_reply)]),
         ("conversation_quick_replies", vec![format!("conversation={conversation}")]),
+        ("get_contact", vec![format!("conversation={conversation}")]),
+        ("rename_contact", vec![format!("contact={}&name=Hijacked", b.contact)]),
+        ("add_contact_tag", vec![format!("contact={}&tag=hijacked", b.contact)]),
+        ("remove_contact_tag", vec![format!("contact={}&tag=vip", b.contact)]),
+        ("set_contact_field", vec![format!("contact={}&key=Plan&value=Hijacked", b.contact)]),
+        ("remove_contact_field", vec![format!("contact={}&key=Plan", b.contact)]),
+        ("set_contact_opt_in", vec![format!("contact={}&status=opted_out&source=", b.contact)]),
+        ("add_contact_note", vec![format!("contact={}&body=hijacked", b.contact)]),
+        ("delete_contact_note", vec![format!("note={}", b.note)]),
         // Last: it ends the session the walk uses (each call gets a fresh one anyway).
         ("logout", vec![String::new()]),
     ])
@@ -294,6 +325,7 @@ async fn organization_a_can_neither_read_nor_change_organization_b(_: PgPoolOpti
     let mut b = furnish_b(&pool).await;
     (b.conversation, b.message) = furnish_b_conversation(&admin, &b).await;
     b.quick_reply = furnish_b_quick_reply(&admin, &b).await;
+    (b.contact, b.note) = furnish_b_contact_note(&admin, &b).await;
     let (a, _) = owner(&pool, "Ana Alpha", "ana@alpha.example", "Alpha Org").await;
     let before = snapshot(&admin, &b).await;
 
@@ -327,7 +359,9 @@ async fn organization_a_can_neither_read_nor_change_organization_b(_: PgPoolOpti
                 || body.contains(&b.channel.to_string())
                 || body.contains(&b.conversation.to_string())
                 || body.contains(&b.message.to_string())
-                || body.contains(&b.quick_reply.to_string());
+                || body.contains(&b.quick_reply.to_string())
+                || body.contains(&b.contact.to_string())
+                || body.contains(&b.note.to_string());
             if touches_b {
                 assert!(!status.is_success(), "{name}({body}) succeeded on B's ids: {status} {text}");
                 assert!(

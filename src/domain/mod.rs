@@ -4,6 +4,7 @@
 pub mod account;
 pub mod channel;
 pub mod cloud;
+pub mod contact;
 pub mod conversation;
 pub mod event;
 pub mod ids;

@@ -2,6 +2,7 @@
 
 mod bubble;
 mod composer;
+mod contact_panel;
 mod list;
 mod live;
 mod quick_reply_picker;
@@ -61,7 +62,10 @@ fn Inbox() -> impl IntoView {
             <live::LiveUpdates />
             <list::ConversationList selected />
             {move || match selected.get() {
-                Some(conversation) => view! { <thread::ThreadView conversation /> }.into_any(),
+                Some(conversation) => view! {
+                    <thread::ThreadView conversation />
+                    <contact_panel::ContactPanel conversation />
+                }.into_any(),
                 None => view! {
                     <div class="thread thread-empty">
                         <p class="muted">"Pick a conversation on the left to read it and reply."</p>
