@@ -37,4 +37,7 @@ export async function openConversation(page, url, name) {
   await row.click();
   await page.waitForURL(/\/inbox\/[0-9a-f-]{36}$/);
   await page.getByRole('heading', { name }).waitFor();
+  // Opening marks the conversation read, which redraws the thread once: let that settle before
+  // typing into it.
+  await page.waitForTimeout(1_000);
 }

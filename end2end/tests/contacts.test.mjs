@@ -1,17 +1,22 @@
 // The contact panel beside the thread: the demo agent renames the customer (the list and the
-// header follow), tags them, writes a note, sets a custom field and records their opt-in.
+// header follow, in the owner's browser too, live), tags them, writes a note, sets a custom
+// field and records their opt-in.
 
 import assert from 'node:assert/strict';
 import { suite } from '../support/suite.mjs';
 import { customerWrites, demoChannelSubscribed, openConversation } from '../support/customers.mjs';
-import { AGENT_TAB, DEMO_AGENT, eventually, expectText, login } from '../support/app.mjs';
+import { AGENT_TAB, DEMO_AGENT, DEMO_OWNER, OWNER_TAB, eventually, expectText, login } from '../support/app.mjs';
 
 const { test } = suite('contacts');
 
-test('an agent edits the contact beside the thread', async ({ url, page, server }) => {
+test('an agent edits the contact beside the thread', async ({ url, page, server, newSession }) => {
   await demoChannelSubscribed(server);
   await customerWrites(server, '4915755530001', 'Carla Contact', { type: 'text', text: { body: 'Hello there' } });
 
+  // The owner watches the same conversation from another browser.
+  const { page: owner } = await newSession();
+  await login(owner, url, { ...DEMO_OWNER, tab: OWNER_TAB });
+  await openConversation(owner, url, 'Carla Contact');
   await login(page, url, { ...DEMO_AGENT, tab: AGENT_TAB });
   await openConversation(page, url, 'Carla Contact');
   const panel = page.getByRole('complementary', { name: 'Contact', exact: true });
@@ -26,6 +31,9 @@ test('an agent edits the contact beside the thread', async ({ url, page, server 
   await page.getByRole('heading', { name: 'Carla Customer' }).waitFor();
   await expectText(page.getByTestId('conversation').filter({ hasText: 'Carla Customer' }), 'Hello there');
   await expectText(panel.getByTestId('contact-name'), 'Carla Customer');
+  // The owner's list and header follow without reloading.
+  await owner.getByRole('heading', { name: 'Carla Customer' }).waitFor({ timeout: 20_000 });
+  await expectText(owner.getByTestId('conversation').filter({ hasText: 'Carla Customer' }), 'Hello there');
 
   // Tags: Enter adds (normalized), × removes.
   const tags = panel.getByTestId('contact-tags');
