@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { suite } from '../support/suite.mjs';
 import { customerWrites, demoChannelSubscribed, openConversation } from '../support/customers.mjs';
-import { DEMO_OWNER, OWNER_TAB, expectFieldError, expectText, expectValue, followSidebarLink, login } from '../support/app.mjs';
+import { DEMO_OWNER, OWNER_TAB, eventually, expectFieldError, expectText, expectValue, followSidebarLink, login } from '../support/app.mjs';
 
 const { test } = suite('quick-replies');
 
@@ -35,8 +35,8 @@ test('a quick reply made on its page is picked with the keyboard, edited and sen
   await create.click();
   await expectFieldError(page, 'Shortcut', '/SHIP is already used by another quick reply');
   await page.getByLabel('Search quick replies').fill('9 to 5');
+  await eventually(async () => assert.equal(await page.getByTestId('quick-reply').count(), 1));
   await expectText(page.getByTestId('quick-reply').first(), '/hours');
-  assert.equal(await page.getByTestId('quick-reply').count(), 1);
 
   // In the conversation: "/" opens the menu, typing narrows it, the keyboard picks.
   await openConversation(page, url, 'Quinn Quick');
@@ -44,11 +44,11 @@ test('a quick reply made on its page is picked with the keyboard, edited and sen
   await composer.click();
   await composer.pressSequentially('Hi! /');
   const options = page.getByTestId('quick-reply-option');
+  await eventually(async () => assert.equal(await options.count(), 2));
   await expectText(options.first(), '/hours');
-  assert.equal(await options.count(), 2);
   await composer.pressSequentially('shi');
+  await eventually(async () => assert.equal(await options.count(), 1));
   await expectText(options.first(), '/ship');
-  assert.equal(await options.count(), 1);
   await composer.press('ArrowDown');
   await composer.press('ArrowUp');
   await composer.press('Enter');
