@@ -10,6 +10,8 @@ pub mod channels;
 #[cfg(feature = "ssr")]
 pub mod cloud;
 #[cfg(feature = "ssr")]
+pub mod contacts;
+#[cfg(feature = "ssr")]
 pub mod db;
 #[cfg(feature = "ssr")]
 pub mod error;
@@ -25,6 +27,8 @@ pub mod notifications;
 pub mod orgs;
 #[cfg(feature = "ssr")]
 pub mod profile;
+#[cfg(feature = "ssr")]
+pub mod quick_replies;
 #[cfg(feature = "ssr")]
 pub mod realtime;
 #[cfg(feature = "ssr")]

@@ -13,6 +13,7 @@ mod inbox;
 mod notifications;
 mod organizations;
 mod profile;
+mod quick_replies;
 pub mod session;
 mod settings;
 mod shell;
@@ -64,6 +65,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/inbox") view=inbox::InboxPage />
                     <Route path=path!("/inbox/:conversation") view=inbox::InboxPage />
                     <Route path=path!("/starred") view=inbox::StarredMessagesPage />
+                    <Route path=path!("/quick-replies") view=quick_replies::QuickRepliesPage />
                     <Route path=path!("/profile") view=profile::ProfilePage />
                     <Route path=path!("/organizations/new") view=organizations::NewOrganizationPage />
                     <Route path=path!("/settings/organization") view=settings::OrganizationSettingsPage />

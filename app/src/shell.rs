@@ -72,6 +72,7 @@ fn SignedInFrame(user: CurrentUser) -> impl IntoView {
                     <Show when=move || can(Permission::InboxRead)>
                         <A href="/inbox">"Inbox"</A>
                         <A href="/starred">"Starred"</A>
+                        <A href="/quick-replies">"Quick replies"</A>
                     </Show>
                     <Show when=move || {
                         can(Permission::SettingsOrganization) || can(Permission::SettingsChannels) || can(Permission::TeamManage)

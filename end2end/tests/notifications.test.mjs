@@ -5,38 +5,13 @@
 
 import assert from 'node:assert/strict';
 import { suite } from '../support/suite.mjs';
-import { query } from '../support/server.mjs';
+import { customerWrites as writes, demoChannelSubscribed, openConversation } from '../support/customers.mjs';
 import { AGENT_TAB, DEMO_AGENT, DEMO_OWNER, eventually, expectText, login } from '../support/app.mjs';
 
 const { test } = suite('notifications');
 
-const DEMO_PHONE_NUMBER_ID = '109876543210001';
-
-async function demoChannelSubscribed(server) {
-  await eventually(() => {
-    assert.equal(query(server.databaseUrl, "SELECT subscribed FROM channels WHERE name = 'Demo Company WhatsApp'"), 't');
-  }, { timeout: 30_000 });
-}
-
-async function customerWrites(server, waId, profileName, body) {
-  const res = await fetch(`${server.sandboxUrl}/sandbox/customers/${waId}/messages`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ phone_number_id: DEMO_PHONE_NUMBER_ID, profile_name: profileName, message: { type: 'text', text: { body } } }),
-  });
-  assert.ok(res.ok, `sandbox refused the customer's message: ${res.status} ${await res.text()}`);
-}
-
-async function openConversation(page, url, name) {
-  await page.goto(`${url}/inbox`);
-  const row = page.getByTestId('conversation').filter({ hasText: name });
-  await eventually(async () => {
-    await page.getByRole('button', { name: 'Refresh conversations' }).click();
-    await row.waitFor({ timeout: 2_000 });
-  }, { timeout: 20_000 });
-  await row.click();
-  await page.getByRole('heading', { name }).waitFor();
-}
+/** The customer sends a text. */
+const customerWrites = (server, waId, name, body) => writes(server, waId, name, { type: 'text', text: { body } });
 
 const badge = (page) => page.getByTestId('notification-badge');
 

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { suite } from '../support/suite.mjs';
-import { customerChat, customerWrites, demoChannelSubscribed } from '../support/customer.mjs';
+import { customerChat, customerWrites, demoChannelSubscribed } from '../support/customers.mjs';
 import { AGENT_TAB, DEMO_AGENT, eventually, expectText, followSidebarLink, login } from '../support/app.mjs';
 
 const { test } = suite('starred');

@@ -59,6 +59,9 @@ struct TenantB {
     channel: ChannelId,
     conversation: uuid::Uuid,
     message: uuid::Uuid,
+    quick_reply: uuid::Uuid,
+    contact: uuid::Uuid,
+    note: uuid::Uuid,
     secrets: Vec<&'static str>,
 }
 
@@ -109,6 +112,9 @@ async fn furnish_b(pool: &PgPool) -> TenantB {
         channel,
         conversation: uuid::Uuid::nil(),
         message: uuid::Uuid::nil(),
+        quick_reply: uuid::Uuid::nil(),
+        contact: uuid::Uuid::nil(),
+        note: uuid::Uuid::nil(),
         secrets: vec!["Beta Secret Customer", "beta secret message", "Beta Secret", "beta-app-secret-value", "beta-access-token-value", "beta-verify-token", "bianca@beta.example", "bob@beta.example", "Bob Betamember", "beta-logo-bytes"],
     }
 }
@@ -166,6 +172,38 @@ async fn furnish_b_conversation(admin: &PgPool, b: &TenantB) -> (uuid::Uuid, uui
     (conversation, message)
 }
 
+/// B's quick reply, restricted to B's channel.
+async fn furnish_b_quick_reply(admin: &PgPool, b: &TenantB) -> uuid::Uuid {
+    let id = uuid::Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO quick_replies (id, organization_id, shortcut, text, channel_id) VALUES ($1, $2, 'beta', 'Beta Secret reply', $3)",
+    )
+    .bind(id)
+    .bind(b.organization)
+    .bind(b.channel)
+    .execute(admin)
+    .await
+    .unwrap();
+    id
+}
+
+/// The contact of B's conversation, and a note about them: (contact, note).
+async fn furnish_b_contact_note(admin: &PgPool, b: &TenantB) -> (uuid::Uuid, uuid::Uuid) {
+    let note = uuid::Uuid::now_v7();
+    let contact: uuid::Uuid = sqlx::query_scalar(
+        "INSERT INTO contact_notes (id, organization_id, contact_id, author_user_id, body)
+         SELECT $1, organization_id, contact_id, $3, 'Beta Secret note' FROM conversations WHERE id = $2
+         RETURNING contact_id",
+    )
+    .bind(note)
+    .bind(b.conversation)
+    .bind(b.owner)
+    .fetch_one(admin)
+    .await
+    .unwrap();
+    (contact, note)
+}
+
 /// B's rows, as the superuser sees them, in a stable text form.
 async fn snapshot(admin: &PgPool, b: &TenantB) -> Vec<String> {
     let mut rows = Vec::new();
@@ -184,6 +222,8 @@ async fn snapshot(admin: &PgPool, b: &TenantB) -> Vec<String> {
         ("notifications", "organization_id"),
         ("conversation_transfers", "organization_id"),
         ("message_stars", "organization_id"),
+        ("quick_replies", "organization_id"),
+        ("contact_notes", "organization_id"),
     ] {
         let sql = format!("SELECT row_to_json(t)::text FROM {table} t WHERE {column} = $1 ORDER BY 1");
         rows.extend(sqlx::query_scalar::<_, String>(&sql).bind(b.organization).fetch_all(admin).await.unwrap());
@@ -270,6 +310,26 @@ fn calls(b: &TenantB) -> BTreeMap<&'static str, Vec<String>> {
         ("react_to_message", vec![format!("message={}&emoji=%F0%9F%91%8D", b.message)]),
         ("star_message", vec![format!("message={}&starred=true", b.message), format!("message={}&starred=false", b.message)]),
         ("list_starred", vec![String::new(), format!("channel={channel}")]),
+        ("list_quick_replies", vec!["search=beta".into(), "search=".into()]),
+        ("quick_reply_channels", vec![String::new()]),
+        (
+            "save_quick_reply",
+            vec![
+                format!("id={}&shortcut=hijack&text=hijacked&channel=", b.quick_reply),
+                format!("shortcut=mine&text=mine&channel={channel}"),
+            ],
+        ),
+        ("delete_quick_reply", vec![format!("id={}", b.quick_reply)]),
+        ("conversation_quick_replies", vec![format!("conversation={conversation}")]),
+        ("get_contact", vec![format!("conversation={conversation}")]),
+        ("rename_contact", vec![format!("contact={}&name=Hijacked", b.contact)]),
+        ("add_contact_tag", vec![format!("contact={}&tag=hijacked", b.contact)]),
+        ("remove_contact_tag", vec![format!("contact={}&tag=vip", b.contact)]),
+        ("set_contact_field", vec![format!("contact={}&key=Plan&value=Hijacked", b.contact)]),
+        ("remove_contact_field", vec![format!("contact={}&key=Plan", b.contact)]),
+        ("set_contact_opt_in", vec![format!("contact={}&status=opted_out&source=", b.contact)]),
+        ("add_contact_note", vec![format!("contact={}&body=hijacked", b.contact)]),
+        ("delete_contact_note", vec![format!("note={}", b.note)]),
         // Last: it ends the session the walk uses (each call gets a fresh one anyway).
         ("logout", vec![String::new()]),
     ])
@@ -305,6 +365,8 @@ async fn organization_a_can_neither_read_nor_change_organization_b(_: PgPoolOpti
     owner(&pool, "Opal Operator", "opal@operator.example", "Operator").await;
     let mut b = furnish_b(&pool).await;
     (b.conversation, b.message) = furnish_b_conversation(&admin, &b).await;
+    b.quick_reply = furnish_b_quick_reply(&admin, &b).await;
+    (b.contact, b.note) = furnish_b_contact_note(&admin, &b).await;
     let (a, _) = owner(&pool, "Ana Alpha", "ana@alpha.example", "Alpha Org").await;
     let before = snapshot(&admin, &b).await;
 
@@ -337,7 +399,10 @@ async fn organization_a_can_neither_read_nor_change_organization_b(_: PgPoolOpti
                 || body.contains(&b.organization.to_string())
                 || body.contains(&b.channel.to_string())
                 || body.contains(&b.conversation.to_string())
-                || body.contains(&b.message.to_string());
+                || body.contains(&b.message.to_string())
+                || body.contains(&b.quick_reply.to_string())
+                || body.contains(&b.contact.to_string())
+                || body.contains(&b.note.to_string());
             if touches_b {
                 assert!(!status.is_success(), "{name}({body}) succeeded on B's ids: {status} {text}");
                 assert!(

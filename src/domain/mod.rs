@@ -4,6 +4,7 @@
 pub mod account;
 pub mod channel;
 pub mod cloud;
+pub mod contact;
 pub mod conversation;
 pub mod event;
 pub mod ids;
@@ -13,6 +14,7 @@ pub mod organization;
 pub mod permissions;
 pub mod phone;
 pub mod starred;
+pub mod quick_reply;
 pub mod team;
 
 pub use account::{EmailAddress, Language, NewPassword, PersonName};
@@ -31,6 +33,19 @@ impl InvalidInput {
     pub fn new(message: impl Into<String>) -> Self {
         Self(message.into())
     }
+}
+
+/// Trims and checks a text that may span lines (a message, a note): required, at most `max`
+/// characters.
+pub(crate) fn required_text(raw: &str, what: &str, max: usize) -> Result<String, InvalidInput> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return Err(InvalidInput(format!("{what} is required")));
+    }
+    if value.chars().count() > max {
+        return Err(InvalidInput(format!("{what} must be at most {max} characters")));
+    }
+    Ok(value.to_owned())
 }
 
 /// Trims and checks a one-line text field: length in characters and no control characters.

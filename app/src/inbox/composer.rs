@@ -2,6 +2,7 @@
 //! window is. A sent message is stored first and shows its ticks as Meta reports them.
 
 use super::reply::{QuotedBar, Replying};
+use super::quick_reply_picker::{QuickReplyMenu, QuickReplyPicker};
 use super::{InboxRefresh, LiveInbox};
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -16,6 +17,8 @@ pub(super) fn Composer(conversation: Uuid, window_open: bool, may_reply: bool, h
     // Other agents learn "… is typing" at most every two seconds.
     let last_typing_signal = StoredValue::new(0.0_f64);
     let text = RwSignal::new(String::new());
+    let input = NodeRef::<leptos::html::Textarea>::new();
+    let picker = QuickReplyPicker::new(conversation, text, input);
     let error = RwSignal::new(None::<String>);
     let send = ServerAction::<SendReply>::new();
     // The quote goes with the message as it is sent (the thread may redraw this composer before
@@ -77,8 +80,10 @@ pub(super) fn Composer(conversation: Uuid, window_open: bool, may_reply: bool, h
                 <p class="field-error composer-error" role="alert">{move || error.get()}</p>
             </Show>
             <QuotedBar contact />
+            <QuickReplyMenu picker />
             <div class="composer-row">
                 <textarea
+                    node_ref=input
                     class="composer-input"
                     rows="1"
                     placeholder="Type a message"
@@ -86,6 +91,7 @@ pub(super) fn Composer(conversation: Uuid, window_open: bool, may_reply: bool, h
                     prop:value=move || text.get()
                     on:input=move |ev| {
                         text.set(event_target_value(&ev));
+                        picker.follow_caret();
                         let now = web_sys::js_sys::Date::now();
                         if now - last_typing_signal.get_value() > 2_000.0 {
                             last_typing_signal.set_value(now);
@@ -96,6 +102,9 @@ pub(super) fn Composer(conversation: Uuid, window_open: bool, may_reply: bool, h
                         }
                     }
                     on:keydown=move |ev| {
+                        if picker.handle_key(&ev) {
+                            return;
+                        }
                         if ev.key() == "Escape" && replying.0.with_untracked(Option::is_some) {
                             ev.prevent_default();
                             replying.0.set(None);

@@ -4,9 +4,11 @@
 mod bot;
 mod bubble;
 mod composer;
+mod contact_panel;
 mod jump;
 mod list;
 mod live;
+mod quick_reply_picker;
 mod reactions;
 mod reply;
 mod star;
@@ -105,7 +107,10 @@ fn Inbox() -> impl IntoView {
         <section class="inbox" class:inbox-thread-open=move || selected.get().is_some()>
             <list::ConversationList selected />
             {move || match selected.get() {
-                Some(conversation) => view! { <thread::ThreadView conversation /> }.into_any(),
+                Some(conversation) => view! {
+                    <thread::ThreadView conversation />
+                    <contact_panel::ContactPanel conversation />
+                }.into_any(),
                 None => view! {
                     <div class="thread thread-empty">
                         <p class="muted">"Pick a conversation on the left to read it and reply."</p>

@@ -2,7 +2,7 @@
 //! one channel; each opens its conversation at that message.
 
 use super::LoadMore;
-use super::bubble::{day_of, time_of};
+use crate::clock::{day_of, time_of};
 use crate::error::AppError;
 use crate::shell::RequirePermission;
 use leptos::prelude::*;
@@ -136,13 +136,14 @@ fn StarredDays(messages: Signal<Vec<StarredMessage>>) -> impl IntoView {
 
 #[component]
 fn StarredItem(message: StarredMessage) -> impl IntoView {
+    let at = message.created_at;
     let href = format!("/inbox/{}?message={}", message.conversation_id, message.message_id);
     view! {
         <li>
             <a class="starred-item card" href=href data-testid="starred-message">
                 <span class="starred-top">
                     <strong class="starred-who">{message.label()}</strong>
-                    <time class="muted small" datetime=message.created_at.to_rfc3339()>{time_of(message.created_at)}</time>
+                    <time class="muted small" datetime=message.created_at.to_rfc3339()>{move || time_of(at)}</time>
                 </span>
                 <span class="starred-preview">{message.preview()}</span>
                 <span class="muted small">{message.channel_name.clone()}</span>

@@ -1,9 +1,9 @@
-// The customer's side, through the Cloud API sandbox: a customer writes to the demo business,
-// and what their phone shows of the chat.
+// Customers of the demo organization, played through the Cloud API sandbox: they write to the
+// demo business's number, and the webhook brings their messages into Parley's inbox.
 
 import assert from 'node:assert/strict';
-import { query } from './server.mjs';
 import { eventually } from './app.mjs';
+import { query } from './server.mjs';
 
 export const DEMO_PHONE_NUMBER_ID = '109876543210001';
 
@@ -14,7 +14,7 @@ export async function demoChannelSubscribed(server) {
   }, { timeout: 30_000 });
 }
 
-/** A customer writes to the demo business from the sandbox; returns the message's wamid. */
+/** A customer writes to the demo business from the sandbox. */
 export async function customerWrites(server, waId, profileName, message) {
   const res = await fetch(`${server.sandboxUrl}/sandbox/customers/${waId}/messages`, {
     method: 'POST',
@@ -24,6 +24,22 @@ export async function customerWrites(server, waId, profileName, message) {
   const text = await res.text();
   assert.ok(res.ok, `sandbox refused the customer's message: ${res.status} ${text}`);
   return JSON.parse(text).wamid;
+}
+
+/** Opens the inbox and the conversation whose row shows `name`, refreshing until it arrives. */
+export async function openConversation(page, url, name) {
+  await page.goto(`${url}/inbox`);
+  const row = page.getByTestId('conversation').filter({ hasText: name });
+  await eventually(async () => {
+    await page.getByRole('button', { name: 'Refresh conversations' }).click();
+    await row.waitFor({ timeout: 2_000 });
+  }, { timeout: 20_000 });
+  await row.click();
+  await page.waitForURL(/\/inbox\/[0-9a-f-]{36}$/);
+  await page.getByRole('heading', { name }).waitFor();
+  // Opening marks the conversation read, which redraws the thread once: let that settle before
+  // typing into it.
+  await page.waitForTimeout(1_000);
 }
 
 /** What the customer's phone shows of their chat with the demo business. */
