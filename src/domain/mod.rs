@@ -12,6 +12,7 @@ pub mod organization;
 pub mod permissions;
 pub mod phone;
 pub mod team;
+pub mod template_fill;
 
 pub use account::{EmailAddress, Language, NewPassword, PersonName};
 pub use ids::{ChannelId, OrganizationId, RoleId, TeamId, UserId};
