@@ -4,6 +4,7 @@ mod bubble;
 mod composer;
 mod list;
 mod live;
+mod templates;
 mod thread;
 
 use crate::shell::RequirePermission;
