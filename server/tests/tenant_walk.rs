@@ -162,6 +162,7 @@ async fn snapshot(admin: &PgPool, b: &TenantB) -> Vec<String> {
         ("conversations", "organization_id"),
         ("messages", "organization_id"),
         ("outbound_queue", "organization_id"),
+        ("templates", "organization_id"),
     ] {
         let sql = format!("SELECT row_to_json(t)::text FROM {table} t WHERE {column} = $1 ORDER BY 1");
         rows.extend(sqlx::query_scalar::<_, String>(&sql).bind(b.organization).fetch_all(admin).await.unwrap());
@@ -229,6 +230,9 @@ fn calls(b: &TenantB) -> BTreeMap<&'static str, Vec<String>> {
         ("mark_conversation_read", vec![format!("conversation={conversation}")]),
         ("assign_conversation", vec![format!("conversation={conversation}&take=true")]),
         ("set_conversation_status", vec![format!("conversation={conversation}&status=resolved")]),
+        ("get_template_picker", vec![format!("conversation={conversation}")]),
+        ("send_template", vec![format!("conversation={conversation}&name=welcome&language=en&values[0]=hijacked")]),
+        ("refresh_channel_templates", vec![format!("channel={channel}")]),
         // Last: it ends the session the walk uses (each call gets a fresh one anyway).
         ("logout", vec![String::new()]),
     ])

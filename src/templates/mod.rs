@@ -271,8 +271,8 @@ pub async fn send(
         let described = errors
             .iter()
             .map(|e| match e.field.and_then(|i| fields.get(i)) {
-                Some(field) => format!("{}: {}", field.label(), e.message),
-                None => e.message.clone(),
+                Some(field) if !e.message.contains(&field.label()) => format!("{}: {}", field.label(), e.message),
+                _ => e.message.clone(),
             })
             .collect::<Vec<_>>();
         Error::invalid("values", described.join("; "))
