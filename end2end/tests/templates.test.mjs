@@ -29,7 +29,9 @@ async function customerChat(server, waId) {
 /** The seed submits the demo templates; the sandbox approves them and says so by webhook, and
  * each webhook gets the channel's templates synced. */
 async function demoTemplatesApproved(server) {
-  await demoTemplatesApproved(server);
+  await eventually(() => {
+    assert.equal(query(server.databaseUrl, "SELECT count(*) FROM templates WHERE status = 'APPROVED'"), '3');
+  }, { timeout: 60_000 });
 }
 
 /** The agent logs in and opens the customer's conversation. */

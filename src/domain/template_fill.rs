@@ -275,7 +275,7 @@ fn missing_worded(rejected: MessageRejected) -> String {
 
 /// What the composer's template picker offers for one conversation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TemplatePicker {
+pub struct TemplateChoices {
     /// The conversation's channel, whose templates these are.
     pub channel_id: uuid::Uuid,
     pub contact: ContactFacts,

@@ -9,7 +9,7 @@ use crate::cloud::{CloudClient, GraphAccount};
 use crate::db;
 use crate::domain::cloud::{MessageContent, TemplateDefinition, TemplateStatus};
 use crate::domain::conversation::ConversationId;
-use crate::domain::template_fill::{self, ContactFacts, SyncReport, TemplatePicker};
+use crate::domain::template_fill::{self, ContactFacts, SyncReport, TemplateChoices};
 use crate::domain::{Actor, ChannelId, OrganizationId, Permission};
 use crate::inbox::outbound::{self, StoredMessage};
 use crate::secrets::SecretKey;
@@ -141,16 +141,12 @@ pub async fn sync_due(pool: &PgPool, secrets: &SecretKey, cloud: &CloudClient, r
         match outcome {
             Ok(report) => {
                 tracing::debug!(%channel, total = report.total, approved = report.approved, "templates synced");
-                // A request that came in during the sync stays, so its change is not missed.
-                sqlx::query(
-                    "UPDATE channels SET templates_sync_requested_at = NULL
-                     WHERE organization_id = $1 AND id = $2 AND templates_sync_requested_at <= $3",
-                )
-                .bind(organization)
-                .bind(channel)
-                .bind(requested_at)
-                .execute(&mut *tx)
-                .await?;
+                clear_request(&mut tx, *organization, *channel, *requested_at).await?;
+            }
+            // A channel that is not connected (any more) has nothing to sync until it is again.
+            Err(Error::Conflict(reason)) => {
+                tracing::info!(%channel, reason, "template sync skipped");
+                clear_request(&mut tx, *organization, *channel, *requested_at).await?;
             }
             Err(error) => {
                 tracing::warn!(%channel, %error, "template sync failed; tried again later");
@@ -166,6 +162,25 @@ pub async fn sync_due(pool: &PgPool, secrets: &SecretKey, cloud: &CloudClient, r
         tx.commit().await?;
     }
     Ok(due.len())
+}
+
+/// A request that came in during the sync stays, so the change it announces is not missed.
+async fn clear_request(
+    conn: &mut PgConnection,
+    organization: OrganizationId,
+    channel: ChannelId,
+    requested_at: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE channels SET templates_sync_requested_at = NULL
+         WHERE organization_id = $1 AND id = $2 AND templates_sync_requested_at <= $3",
+    )
+    .bind(organization)
+    .bind(channel)
+    .bind(requested_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 /// Runs forever: syncs flagged channels every [`POLL`].
@@ -209,7 +224,7 @@ fn definition(meta_id: Option<String>, name: String, language: String, category:
 type TemplateRow = (Option<String>, String, String, Option<String>, String, Value);
 
 /// The approved templates of the conversation's channel, and the contact's details for prefilling.
-pub async fn picker(pool: &PgPool, actor: &Actor, conversation: ConversationId) -> Result<TemplatePicker> {
+pub async fn picker(pool: &PgPool, actor: &Actor, conversation: ConversationId) -> Result<TemplateChoices> {
     authorize(actor, Permission::InboxReply)?;
     let organization = actor.organization_id;
     let mut tx = db::scoped(pool, Some(organization), Some(actor.user_id)).await?;
@@ -233,7 +248,7 @@ pub async fn picker(pool: &PgPool, actor: &Actor, conversation: ConversationId) 
         .into_iter()
         .map(|(id, name, language, category, status, components)| definition(id, name, language, category, status, components))
         .collect::<Result<Vec<_>>>()?;
-    Ok(TemplatePicker { channel_id: channel.0, contact, templates, synced_at })
+    Ok(TemplateChoices { channel_id: channel.0, contact, templates, synced_at })
 }
 
 /// Queues approved template `name` (`language`) with `values` (one per field of

@@ -8,7 +8,7 @@ use super::bubble::FormattedText;
 use crate::error::AppError;
 use leptos::prelude::*;
 use parley::domain::cloud::TemplateDefinition;
-use parley::domain::template_fill::{self, ContactFacts, FieldError, SyncReport, TemplatePicker};
+use parley::domain::template_fill::{self, ContactFacts, FieldError, SyncReport, TemplateChoices};
 use uuid::Uuid;
 
 #[component]
@@ -30,11 +30,11 @@ pub(super) fn TemplatePicker(conversation: Uuid, #[prop(optional)] on_close: Opt
 #[component]
 fn TemplateChooser(
     conversation: Uuid,
-    picker: TemplatePicker,
+    picker: TemplateChoices,
     reload: RwSignal<u32>,
     on_close: Option<Callback<()>>,
 ) -> impl IntoView {
-    let TemplatePicker { channel_id, contact, templates, .. } = picker;
+    let TemplateChoices { channel_id, contact, templates, .. } = picker;
     let search = RwSignal::new(String::new());
     let chosen = RwSignal::new(None::<TemplateDefinition>);
     let listed = StoredValue::new(templates);
@@ -248,7 +248,7 @@ fn TemplatePreview(preview: Signal<template_fill::RenderedTemplate>) -> impl Int
 
 /// The approved templates of the conversation's channel, and the contact's details to prefill.
 #[server]
-pub async fn get_template_picker(conversation: Uuid) -> Result<TemplatePicker, AppError> {
+pub async fn get_template_picker(conversation: Uuid) -> Result<TemplateChoices, AppError> {
     use parley::domain::conversation::ConversationId;
     let (state, actor) = crate::context::actor().await?;
     Ok(parley::templates::picker(&state.pool, &actor, ConversationId(conversation)).await?)
