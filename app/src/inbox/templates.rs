@@ -15,12 +15,19 @@ use uuid::Uuid;
 pub(super) fn TemplatePicker(conversation: Uuid, #[prop(optional)] on_close: Option<Callback<()>>) -> impl IntoView {
     let reload = RwSignal::new(0_u32);
     let picker = Resource::new(move || (conversation, reload.get()), |(id, _)| get_template_picker(id));
+    // Held here, above what the reload redraws, so the refresh's outcome stays on screen.
+    let refresh = ServerAction::<RefreshChannelTemplates>::new();
+    Effect::new(move || {
+        if let Some(Ok(_)) = refresh.value().get() {
+            reload.update(|r| *r = r.wrapping_add(1));
+        }
+    });
     view! {
         <section class="template-picker" aria-label="Send a template" data-testid="template-picker">
             <Transition fallback=|| view! { <p class="muted small" aria-busy="true">"Loading templates…"</p> }>
                 {move || picker.get().map(|result| match result {
                     Err(err) => view! { <p class="alert alert-error" role="alert">{err.to_string()}</p> }.into_any(),
-                    Ok(picker) => view! { <TemplateChooser conversation picker reload on_close /> }.into_any(),
+                    Ok(picker) => view! { <TemplateChooser conversation picker refresh on_close /> }.into_any(),
                 })}
             </Transition>
         </section>
@@ -31,7 +38,7 @@ pub(super) fn TemplatePicker(conversation: Uuid, #[prop(optional)] on_close: Opt
 fn TemplateChooser(
     conversation: Uuid,
     picker: TemplateChoices,
-    reload: RwSignal<u32>,
+    refresh: ServerAction<RefreshChannelTemplates>,
     on_close: Option<Callback<()>>,
 ) -> impl IntoView {
     let TemplateChoices { channel_id, contact, templates, .. } = picker;
@@ -53,7 +60,7 @@ fn TemplateChooser(
                 prop:value=move || search.get()
                 on:input=move |ev| search.set(event_target_value(&ev))
             />
-            <RefreshTemplates channel=channel_id reload />
+            <RefreshTemplates channel=channel_id refresh />
             {on_close.map(|close| view! {
                 <button type="button" class="button button-small" on:click=move |_| close.run(())>"Close"</button>
             })}
@@ -100,13 +107,7 @@ fn TemplateChooser(
 
 /// "Refresh templates": copies the channel's templates from WhatsApp again, then says how many.
 #[component]
-fn RefreshTemplates(channel: Uuid, reload: RwSignal<u32>) -> impl IntoView {
-    let refresh = ServerAction::<RefreshChannelTemplates>::new();
-    Effect::new(move || {
-        if let Some(Ok(_)) = refresh.value().get() {
-            reload.update(|r| *r = r.wrapping_add(1));
-        }
-    });
+fn RefreshTemplates(channel: Uuid, refresh: ServerAction<RefreshChannelTemplates>) -> impl IntoView {
     view! {
         <button
             type="button"
