@@ -77,11 +77,20 @@ pub fn fields(definition: &TemplateDefinition) -> Result<Vec<TemplateField>, Str
             TemplateSection::Footer { .. } => {}
             TemplateSection::Buttons { buttons } => {
                 for (index, button) in buttons.iter().enumerate() {
-                    if let TemplateButton::Url { url, .. } = button
-                        && let Some(placeholder) = super::cloud::template::placeholders_in(url).into_iter().next()
-                    {
-                        let index = u8::try_from(index).map_err(|_| "It has too many buttons".to_owned())?;
-                        fields.push(TemplateField { part: FieldPart::Button(index), placeholder });
+                    match button {
+                        TemplateButton::Url { url, .. } => {
+                            let Some(placeholder) = super::cloud::template::placeholders_in(url).into_iter().next()
+                            else {
+                                continue;
+                            };
+                            let index = u8::try_from(index).map_err(|_| "It has too many buttons".to_owned())?;
+                            fields.push(TemplateField { part: FieldPart::Button(index), placeholder });
+                        }
+                        TemplateButton::QuickReply { .. } | TemplateButton::PhoneNumber { .. } => {}
+                        // Meta wants a value for these (a coupon code, a one-time password).
+                        TemplateButton::CopyCode { .. } | TemplateButton::Other => {
+                            return Err("It has a copy-code or one-time-password button, which the inbox cannot fill in yet".into());
+                        }
                     }
                 }
             }
@@ -345,6 +354,12 @@ mod tests {
         }))
         .unwrap();
         assert!(fields(&image).unwrap_err().contains("image header"));
+        let coupon: TemplateDefinition = serde_json::from_value(json!({
+            "name": "coupon", "language": "en", "status": "APPROVED", "category": "MARKETING",
+            "components": [{"type": "BODY", "text": "Your code"}, {"type": "BUTTONS", "buttons": [{"type": "COPY_CODE", "example": "SAVE10"}]}]
+        }))
+        .unwrap();
+        assert!(fields(&coupon).unwrap_err().contains("copy-code"));
     }
 
     #[test]
