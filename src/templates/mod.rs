@@ -213,7 +213,8 @@ async fn conversation_facts(
 }
 
 /// A stored template as Meta lists it.
-fn definition(meta_id: Option<String>, name: String, language: String, category: Option<String>, status: String, components: Value) -> Result<TemplateDefinition> {
+fn definition(row: TemplateRow) -> Result<TemplateDefinition> {
+    let (meta_id, name, language, category, status, components) = row;
     serde_json::from_value(json!({
         "id": meta_id.unwrap_or_default(), "name": name, "language": language,
         "category": category.unwrap_or_default(), "status": status, "components": components,
@@ -244,10 +245,7 @@ pub async fn picker(pool: &PgPool, actor: &Actor, conversation: ConversationId) 
             .fetch_one(&mut *tx)
             .await?;
     tx.commit().await?;
-    let templates = rows
-        .into_iter()
-        .map(|(id, name, language, category, status, components)| definition(id, name, language, category, status, components))
-        .collect::<Result<Vec<_>>>()?;
+    let templates = rows.into_iter().map(definition).collect::<Result<Vec<_>>>()?;
     Ok(TemplateChoices { channel_id: channel.0, contact, templates, synced_at })
 }
 
@@ -277,10 +275,10 @@ pub async fn send(
     .fetch_optional(&mut *tx)
     .await?;
     tx.commit().await?;
-    let (id, name, language, category, status, components) = row.ok_or_else(|| {
+    let row = row.ok_or_else(|| {
         Error::invalid("template", "This template is not approved for this channel (any more): pick another one")
     })?;
-    let definition = definition(id, name, language, category, status, components)?;
+    let definition = definition(row)?;
     let fields = template_fill::fields(&definition).map_err(|why| Error::invalid("template", why))?;
     let message = template_fill::message(&definition, &fields, values).map_err(|errors| {
         let described = errors
