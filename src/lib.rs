@@ -36,6 +36,8 @@ pub mod secrets;
 #[cfg(feature = "ssr")]
 pub mod team;
 #[cfg(feature = "ssr")]
+pub mod templates;
+#[cfg(feature = "ssr")]
 pub mod webhooks;
 
 #[cfg(feature = "ssr")]

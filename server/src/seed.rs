@@ -1,12 +1,16 @@
 //! The demo organization a fresh install starts with: an owner and an agent whose logins `run`
-//! prints, and a WhatsApp channel connected to the embedded Cloud API sandbox. Idempotent: an
-//! existing demo owner is left as it is.
+//! prints, and a WhatsApp channel connected to the embedded Cloud API sandbox, with approved
+//! templates. Idempotent: an existing demo owner is left as it is.
 
 use parley::auth::register::{Registration, register_owner};
 use parley::auth::{sessions, token};
 use parley::channels;
+use parley::cloud::{CloudError, GraphAccount};
+use parley::domain::cloud::template::{HeaderFormat, NamedExample, TemplateButton, TemplateExample, TemplateSection};
+use parley::domain::cloud::{NewTemplate, TemplateCategory, TemplateLanguage, TemplateName};
+use parley::templates;
 use parley::domain::channel::{ChannelForm, ChannelStatus};
-use parley::domain::{Actor, BuiltInRole, UserId};
+use parley::domain::{Actor, BuiltInRole, ChannelId, UserId};
 use parley::mail::Mailer;
 use parley::team::{members, roles, teams};
 use parley_app::context::AppState;
@@ -111,7 +115,7 @@ pub async fn demo_channel(state: &AppState, sandbox_url: &str, graph_base_url: &
         waba_id: DEMO_WABA_ID.into(),
         app_id: DEMO_APP_ID.into(),
         app_secret,
-        access_token,
+        access_token: access_token.clone(),
         verify_token: String::new(),
         graph_api_base_url: graph_base_url.into(),
     };
@@ -128,7 +132,75 @@ pub async fn demo_channel(state: &AppState, sandbox_url: &str, graph_base_url: &
         return Err(DemoChannelError::NotGood(channel.status_message.unwrap_or_default()));
     }
     channels::subscribe(&state.pool, &state.secrets, &state.cloud, &state.public_url, &actor, id).await?;
+    let graph = GraphAccount { base_url: graph_base_url.into(), access_token };
+    demo_templates(state, &actor, id, &graph).await
+}
+
+/// Submits the demo templates the sandbox does not have yet (it approves them a moment later and
+/// says so by webhook, which syncs them again), then copies the channel's templates.
+async fn demo_templates(state: &AppState, actor: &Actor, channel: ChannelId, graph: &GraphAccount) -> Result<(), DemoChannelError> {
+    let sandbox_error = |e: CloudError| DemoChannelError::Sandbox(e.to_string());
+    let existing = state.cloud.list_templates(graph, DEMO_WABA_ID).await.map_err(sandbox_error)?;
+    for template in demo_template_definitions()? {
+        if !existing.iter().any(|t| t.name == template.name().as_str()) {
+            state.cloud.create_template(graph, DEMO_WABA_ID, &template).await.map_err(sandbox_error)?;
+        }
+    }
+    templates::refresh(&state.pool, &state.secrets, &state.cloud, actor, channel).await?;
     Ok(())
+}
+
+/// An order update (numbered values, a header value), a welcome (a named value the inbox fills in
+/// from the contact) and a reminder with quick replies.
+fn demo_template_definitions() -> Result<Vec<NewTemplate>, DemoChannelError> {
+    let examples = |values: &[&str]| TemplateExample {
+        body_text: vec![values.iter().map(|v| (*v).to_owned()).collect()],
+        ..Default::default()
+    };
+    let quick_replies = |texts: &[&str]| TemplateSection::Buttons {
+        buttons: texts.iter().map(|t| TemplateButton::QuickReply { text: (*t).to_owned() }).collect(),
+    };
+    let footer = || TemplateSection::Footer { text: DEMO_ORGANIZATION.into() };
+    let order_update = vec![
+        TemplateSection::Header {
+            format: HeaderFormat::Text,
+            text: Some("Order {{1}}".into()),
+            example: Some(TemplateExample { header_text: vec!["#1042".into()], ..Default::default() }),
+        },
+        TemplateSection::Body {
+            text: "Hi {{1}}, your order {{2}} is on its way and should arrive on {{3}}.".into(),
+            example: Some(examples(&["Zoë", "#1042", "Friday"])),
+        },
+        footer(),
+        quick_replies(&["Thanks!", "Where is it?"]),
+    ];
+    let welcome = vec![TemplateSection::Body {
+        text: "Hello {{first_name}}, welcome to Demo Company! Reply to this message whenever we can help.".into(),
+        example: Some(TemplateExample {
+            body_text_named_params: vec![NamedExample { param_name: "first_name".into(), example: "Zoë".into() }],
+            ..Default::default()
+        }),
+    }];
+    let reminder = vec![
+        TemplateSection::Body {
+            text: "Reminder: your appointment is on {{1}} at {{2}}. See you then!".into(),
+            example: Some(examples(&["Monday 3 March", "10:30"])),
+        },
+        footer(),
+        quick_replies(&["Confirm", "Reschedule"]),
+    ];
+    [
+        ("order_update", "en_US", TemplateCategory::Utility, order_update),
+        ("welcome", "en", TemplateCategory::Marketing, welcome),
+        ("appointment_reminder", "en_US", TemplateCategory::Utility, reminder),
+    ]
+    .into_iter()
+    .map(|(name, language, category, components)| {
+        let name = TemplateName::parse(name).map_err(|e| DemoChannelError::Sandbox(e.to_string()))?;
+        let language = TemplateLanguage::parse(language).map_err(|e| DemoChannelError::Sandbox(e.to_string()))?;
+        NewTemplate::new(name, language, category, components).map_err(|e| DemoChannelError::Sandbox(e.to_string()))
+    })
+    .collect()
 }
 
 /// The demo owner acting in the demo organization, if the demo was seeded.

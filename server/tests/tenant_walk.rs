@@ -224,6 +224,7 @@ async fn snapshot(admin: &PgPool, b: &TenantB) -> Vec<String> {
         ("message_stars", "organization_id"),
         ("quick_replies", "organization_id"),
         ("contact_notes", "organization_id"),
+        ("templates", "organization_id"),
     ] {
         let sql = format!("SELECT row_to_json(t)::text FROM {table} t WHERE {column} = $1 ORDER BY 1");
         rows.extend(sqlx::query_scalar::<_, String>(&sql).bind(b.organization).fetch_all(admin).await.unwrap());
@@ -330,6 +331,9 @@ fn calls(b: &TenantB) -> BTreeMap<&'static str, Vec<String>> {
         ("set_contact_opt_in", vec![format!("contact={}&status=opted_out&source=", b.contact)]),
         ("add_contact_note", vec![format!("contact={}&body=hijacked", b.contact)]),
         ("delete_contact_note", vec![format!("note={}", b.note)]),
+        ("get_template_picker", vec![format!("conversation={conversation}")]),
+        ("send_template", vec![format!("conversation={conversation}&name=welcome&language=en&values[0]=hijacked")]),
+        ("refresh_channel_templates", vec![format!("channel={channel}")]),
         // Last: it ends the session the walk uses (each call gets a fresh one anyway).
         ("logout", vec![String::new()]),
     ])

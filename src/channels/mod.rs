@@ -321,6 +321,9 @@ async fn set_subscribed(pool: &PgPool, actor: &Actor, id: ChannelId, subscribed:
         .bind(subscribed)
         .execute(&mut *tx)
         .await?;
+    if subscribed {
+        crate::templates::request_sync(&mut tx, actor.organization_id, id).await?;
+    }
     tx.commit().await?;
     get(pool, actor, id).await
 }

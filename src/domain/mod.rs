@@ -16,6 +16,7 @@ pub mod phone;
 pub mod starred;
 pub mod quick_reply;
 pub mod team;
+pub mod template_fill;
 
 pub use account::{EmailAddress, Language, NewPassword, PersonName};
 pub use ids::{ChannelId, OrganizationId, RoleId, TeamId, UserId};

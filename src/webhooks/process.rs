@@ -349,5 +349,6 @@ async fn store_template_status(conn: &mut PgConnection, scope: Scope, update: &T
     .bind(reason)
     .execute(&mut *conn)
     .await?;
-    Ok(())
+    // The webhook carries no texts: the template sync worker fetches them from the Cloud API.
+    crate::templates::request_sync(conn, scope.organization, scope.channel).await
 }

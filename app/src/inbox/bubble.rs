@@ -116,9 +116,11 @@ pub(super) fn MessageContent(message: ThreadMessage) -> impl IntoView {
         }
         "template" => {
             let name = str_at(&content, &["template", "name"]).unwrap_or("template").to_owned();
+            // Templates sent from the composer are stored as the customer reads them; older ones only by name.
+            let rendered = (!body.is_empty() && body != name).then(|| view! { <p><FormattedText text=body /></p> });
             view! {
-                <p><span class="bubble-tag">"Template " {name}</span></p>
-                {(!body.is_empty()).then(|| view! { <p><FormattedText text=body /></p> })}
+                <p><span class="bubble-tag">"Template · " {name}</span></p>
+                {rendered}
             }
             .into_any()
         }

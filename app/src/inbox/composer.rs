@@ -1,8 +1,9 @@
-//! Writing to the customer: Enter sends, Shift+Enter breaks the line; closed when the 24-hour
-//! window is. A sent message is stored first and shows its ticks as Meta reports them.
+//! Writing to the customer: Enter sends, Shift+Enter breaks the line; only templates when the
+//! 24-hour window is closed. A sent message is stored first and shows its ticks as Meta reports them.
 
 use super::reply::{QuotedBar, Replying};
 use super::quick_reply_picker::{QuickReplyMenu, QuickReplyPicker};
+use super::templates::TemplatePicker;
 use super::{InboxRefresh, LiveInbox};
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -66,15 +67,22 @@ pub(super) fn Composer(conversation: Uuid, window_open: bool, may_reply: bool, h
     }
     if !window_open {
         return view! {
-            <div class="composer composer-closed" role="status">
-                <p class="muted small">
+            <div class="composer composer-closed">
+                <p class="muted small" role="status" data-testid="window-closed">
                     "The customer has not written in the last 24 hours, so WhatsApp only lets you send an approved template. Free text opens again when they reply."
                 </p>
+                <TemplatePicker conversation />
             </div>
         }
         .into_any();
     }
+    let templates_open = RwSignal::new(false);
     view! {
+        <Show when=move || templates_open.get()>
+            <div class="composer">
+                <TemplatePicker conversation on_close=Callback::new(move |()| templates_open.set(false)) />
+            </div>
+        </Show>
         <form class="composer" on:submit=move |ev| { ev.prevent_default(); submit(); }>
             <Show when=move || error.with(Option::is_some)>
                 <p class="field-error composer-error" role="alert">{move || error.get()}</p>
@@ -114,6 +122,9 @@ pub(super) fn Composer(conversation: Uuid, window_open: bool, may_reply: bool, h
                         }
                     }
                 ></textarea>
+                <button type="button" class="button" aria-expanded=move || templates_open.get().to_string() on:click=move |_| templates_open.update(|o| *o = !*o)>
+                    "Template"
+                </button>
                 <button type="submit" class="button button-primary" disabled=move || send.pending().get() aria-busy=move || send.pending().get().to_string()>
                     {move || if send.pending().get() { "Sending…" } else { "Send" }}
                 </button>

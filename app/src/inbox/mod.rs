@@ -13,6 +13,7 @@ mod reactions;
 mod reply;
 mod star;
 mod starred;
+mod templates;
 
 pub(crate) use live::LiveUpdates;
 mod thread;

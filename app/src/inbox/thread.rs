@@ -97,6 +97,19 @@ pub(super) fn ThreadView(conversation: Uuid) -> impl IntoView {
         }
     });
 
+    let composer_shown = RwSignal::new(false);
+    Effect::new(move || composer_shown.set(true));
+    let composing = Memo::new(move |_| {
+        thread.with(|t| match t {
+            Some(Ok(Thread { conversation: header, viewer, .. })) => Some(Composing {
+                window_open: ConversationWindow::new(header.last_inbound_at).allows_free_form(chrono::Utc::now()),
+                may_reply: viewer.may_reply,
+                holder: header.assignee_name.clone(),
+                contact: header.contact_name.clone(),
+            }),
+            _ => None,
+        })
+    });
     view! {
         <div class="thread">
             <Transition fallback=|| view! { <p class="muted list-note" aria-busy="true">"Loading the conversation…"</p> }>
@@ -149,13 +162,27 @@ pub(super) fn ThreadView(conversation: Uuid) -> impl IntoView {
                                 }}
                             </div>
                             <TypingNotice conversation />
-                            <Composer conversation window_open may_reply=viewer.may_reply holder=header.assignee_name.clone() contact=header.contact_name.clone() />
                         }.into_any()
                     }
                 })}
             </Transition>
+            // Outside the thread's redraws: a draft, a quote or a half-filled template survives
+            // every event, and the composer is rebuilt only when what it offers changes. It is
+            // drawn once the page is live (the server's page has none), so hydration matches.
+            {move || composer_shown.get().then(|| composing.get()).flatten().map(|c| view! {
+                <Composer conversation window_open=c.window_open may_reply=c.may_reply holder=c.holder contact=c.contact />
+            })}
         </div>
     }
+}
+
+/// What the composer offers, from the thread's header.
+#[derive(Clone, PartialEq)]
+struct Composing {
+    window_open: bool,
+    may_reply: bool,
+    holder: Option<String>,
+    contact: String,
 }
 
 /// Keeps the thread where WhatsApp keeps it: at the newest message while the agent is there,

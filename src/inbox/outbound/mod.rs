@@ -74,6 +74,19 @@ pub async fn send(
     content: MessageContent,
     reply_to: Option<ReplyTo>,
 ) -> Result<StoredMessage> {
+    send_shown_as(pool, actor, conversation, content, reply_to, None).await
+}
+
+/// [`send`], shown and searched in the inbox as `shown` (a template as the customer reads it)
+/// rather than as the text taken from the message sent to Meta.
+pub async fn send_shown_as(
+    pool: &PgPool,
+    actor: &Actor,
+    conversation: ConversationId,
+    content: MessageContent,
+    reply_to: Option<ReplyTo>,
+    shown: Option<String>,
+) -> Result<StoredMessage> {
     authorize(actor, Permission::InboxReply)?;
     let organization = actor.organization_id;
     let mut tx = db::scoped(pool, Some(organization), Some(actor.user_id)).await?;
@@ -115,7 +128,7 @@ pub async fn send(
     .bind(conversation)
     .bind(channel)
     .bind(kind)
-    .bind(searchable_text(kind, &json))
+    .bind(shown.unwrap_or_else(|| searchable_text(kind, &json)))
     .bind(&json)
     .bind(message.reply_to())
     .bind(actor.user_id)
