@@ -11,7 +11,7 @@ use common::*;
 use parley::Error;
 use parley::contacts;
 use parley::domain::contact::OptIn;
-use parley::domain::inbox::{AssigneeFilter, StatusFilter};
+use parley::domain::inbox::{AssigneeFilter, ListScope, StatusFilter};
 use parley::domain::{BuiltInRole, LoginTab};
 use parley::inbox::conversations;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -53,7 +53,7 @@ async fn renaming_shows_everywhere_and_is_announced(_: PgPoolOptions, options: P
     assert_eq!(count(&db, "SELECT count(*) FROM events WHERE kind = 'conversation_updated'").await, events_before + 2);
     let thread = conversations::thread(&db.app, &agent, first.0, None).await.unwrap();
     assert_eq!(thread.conversation.contact_name, "Zoë Zeta");
-    let list = conversations::list(&db.app, &agent, StatusFilter::All, AssigneeFilter::Everyone, "", None).await.unwrap();
+    let list = conversations::list(&db.app, &agent, StatusFilter::All, AssigneeFilter::Everyone, "", None, ListScope::default()).await.unwrap();
     assert_eq!(list.conversations[0].contact_name, "Zoë Zeta");
     let other = contacts::for_conversation(&db.app, &agent, second).await.unwrap();
     assert_eq!(other.name.as_deref(), Some("Zoë Zeta"), "one contact across channels");

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { suite } from '../support/suite.mjs';
-import { customerChat, customerWrites, demoChannelSubscribed } from '../support/customers.mjs';
+import { customerChat, customerWrites, demoChannelSubscribed, openConversation } from '../support/customers.mjs';
 import { AGENT_TAB, DEMO_AGENT, eventually, expectText, followSidebarLink, login } from '../support/app.mjs';
 
 const { test } = suite('inbox');
@@ -110,4 +110,29 @@ test('two agents see a customer live; a reply reaches the customer and its ticks
   await eventually(async () => {
     assert.equal(await page.getByTestId('conversation').filter({ hasText: 'Lara Live' }).count(), 0);
   });
+});
+
+test("a customer's photo shows in the thread and their document downloads", async ({ url, page, server }) => {
+  await demoChannelSubscribed(server);
+  const waId = '4915755533333';
+  await customerWrites(server, waId, 'Pia Picture', { type: 'image', image: { caption: 'My cake order' } });
+  const pdf = '%PDF-1.4 invoice 4711';
+  await customerWrites(server, waId, 'Pia Picture', {
+    type: 'document',
+    document: { filename: 'invoice-4711.pdf', mime_type: 'application/pdf', bytes_base64: Buffer.from(pdf).toString('base64') },
+  });
+
+  await login(page, url, { ...DEMO_AGENT, tab: AGENT_TAB });
+  await openConversation(page, url, 'Pia Picture');
+  // Parley fetches the files from WhatsApp in the background; the thread shows them once stored.
+  const photo = page.getByTestId('message').filter({ hasText: 'My cake order' }).locator('img.bubble-image');
+  await photo.waitFor({ timeout: 30_000 });
+  await eventually(async () => assert.ok(await photo.evaluate((img) => img.complete && img.naturalWidth > 0), 'the photo loads'));
+  const download = page.getByTestId('message').filter({ hasText: 'invoice-4711.pdf' }).getByRole('link', { name: 'Download' });
+  await download.waitFor({ timeout: 30_000 });
+  const file = await page.request.get(new URL(await download.getAttribute('href'), url).toString());
+  assert.equal(file.status(), 200);
+  assert.equal(await file.text(), pdf);
+  // Without the agent's session, the file is not there.
+  assert.equal((await fetch(new URL(await download.getAttribute('href'), url))).status, 404);
 });

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { suite } from '../support/suite.mjs';
-import { customerChat, customerWrites, demoChannelSubscribed } from '../support/customers.mjs';
+import { customerChat, customerWrites, demoChannelSubscribed, openConversation as openCustomerConversation } from '../support/customers.mjs';
 import { AGENT_TAB, DEMO_AGENT, eventually, expectText, followSidebarLink, login } from '../support/app.mjs';
 
 const { test } = suite('starred');
@@ -11,14 +11,7 @@ const { test } = suite('starred');
 /** Logs the demo agent in and opens the customer's conversation once it has arrived. */
 async function openConversation(page, url, name) {
   await login(page, url, { ...DEMO_AGENT, tab: AGENT_TAB });
-  await followSidebarLink(page, 'Inbox');
-  const row = page.getByTestId('conversation').filter({ hasText: name });
-  await eventually(async () => {
-    await page.getByRole('button', { name: 'Refresh conversations' }).click();
-    await row.waitFor({ timeout: 2_000 });
-  }, { timeout: 20_000 });
-  await row.click();
-  await page.getByRole('heading', { name }).waitFor();
+  await openCustomerConversation(page, url, name);
 }
 
 test('an agent stars a customer message and finds it again on the Starred page', async ({ url, page, server }) => {

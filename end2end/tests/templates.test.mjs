@@ -5,26 +5,13 @@
 import assert from 'node:assert/strict';
 import { suite } from '../support/suite.mjs';
 import { query } from '../support/server.mjs';
+import { customerChat, customerWrites as writes, openConversation as openCustomerConversation } from '../support/customers.mjs';
 import { AGENT_TAB, DEMO_AGENT, eventually, expectText, login } from '../support/app.mjs';
 
 const { test } = suite('templates');
 
-const DEMO_PHONE_NUMBER_ID = '109876543210001';
-
-async function customerWrites(server, waId, profileName, body) {
-  const res = await fetch(`${server.sandboxUrl}/sandbox/customers/${waId}/messages`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ phone_number_id: DEMO_PHONE_NUMBER_ID, profile_name: profileName, message: { type: 'text', text: { body } } }),
-  });
-  assert.ok(res.ok, `sandbox refused the customer's message: ${res.status} ${await res.text()}`);
-}
-
-async function customerChat(server, waId) {
-  const res = await fetch(`${server.sandboxUrl}/sandbox/customers/${waId}/messages?phone_number_id=${DEMO_PHONE_NUMBER_ID}`);
-  assert.ok(res.ok, `sandbox chat: ${res.status}`);
-  return (await res.json()).messages;
-}
+/** The customer sends a text. */
+const customerWrites = (server, waId, name, body) => writes(server, waId, name, { type: 'text', text: { body } });
 
 /** The seed submits the demo templates; the sandbox approves them and says so by webhook, and
  * each webhook gets the channel's templates synced. */
@@ -37,16 +24,7 @@ async function demoTemplatesApproved(server) {
 /** The agent logs in and opens the customer's conversation. */
 async function openConversation(page, url, name) {
   await login(page, url, { ...DEMO_AGENT, tab: AGENT_TAB });
-  await page.goto(`${url}/inbox`);
-  const row = page.getByTestId('conversation').filter({ hasText: name });
-  await eventually(async () => {
-    await page.getByRole('button', { name: 'Refresh conversations' }).click();
-    await row.waitFor({ timeout: 2_000 });
-  }, { timeout: 20_000 });
-  await row.click();
-  await page.getByRole('heading', { name }).waitFor();
-  // Opening the thread marks it read, which fetches it again: let that settle before typing.
-  await page.waitForLoadState('networkidle');
+  await openCustomerConversation(page, url, name);
 }
 
 test('outside the 24-hour window an agent sends an approved template, filled in and previewed', async ({ url, page, server }) => {

@@ -555,6 +555,8 @@ struct Parley {
     secrets: parley::secrets::SecretKey,
     storage: parley::media::MediaStorage,
     storage_dir: std::path::PathBuf,
+    /// The organization's owner.
+    actor: parley::domain::Actor,
 }
 
 /// A media directory of its own for this test.
@@ -617,7 +619,7 @@ async fn parley_connected_to(s: &Sandbox, options: PgConnectOptions) -> Parley {
 
     let storage_dir = std::env::temp_dir().join(format!("parley-cloud-sandbox-{}", uuid::Uuid::now_v7()));
     let storage = parley::media::MediaStorage::directory(&storage_dir).unwrap();
-    Parley { pool, admin, secrets, storage, storage_dir }
+    Parley { pool, admin, secrets, storage, storage_dir, actor }
 }
 
 impl Parley {
@@ -699,6 +701,28 @@ async fn a_picture_the_customer_sends_is_downloaded_into_storage(_: PgPoolOption
     assert!(parley::webhooks::media::pending(&parley.pool, 10).await.unwrap().is_empty());
     let again = parley::media::download::download_pending(&parley.pool, &parley.secrets, &s.cloud, &parley.storage, 10);
     assert_eq!(again.await.unwrap(), 0, "nothing left to do");
+
+    // The inbox serves it to the organization's agents, and to nobody else.
+    let message: uuid::Uuid = sqlx::query_scalar("SELECT id FROM messages WHERE media_id = $1")
+        .bind(row.id)
+        .fetch_one(&parley.admin)
+        .await
+        .unwrap();
+    let file = parley::media::message_file(&parley.pool, &parley.storage, &parley.actor, message).await.unwrap();
+    assert_eq!((file.content_type.as_str(), file.bytes.as_ref()), ("image/png", held.as_ref()));
+    let stranger = parley::auth::register::register_owner(&parley.pool, parley::auth::register::Registration {
+        name: "Sam Stranger",
+        email: "sam@other.example",
+        password: "a long enough password",
+        organization_name: "Other",
+    })
+    .await
+    .unwrap();
+    let stranger = parley::auth::sessions::resolve(&parley.pool, &stranger.0).await.unwrap().unwrap().actor.unwrap();
+    assert!(matches!(
+        parley::media::message_file(&parley.pool, &parley.storage, &stranger, message).await,
+        Err(parley::Error::NotFound)
+    ));
     s.running.shutdown().await;
     parley.close().await;
 }

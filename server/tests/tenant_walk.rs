@@ -421,7 +421,7 @@ async fn organization_a_can_neither_read_nor_change_organization_b(_: PgPoolOpti
 
     let token = sessions::start(&pool, a.user_id, Some(a.organization_id)).await.unwrap().0;
     for (path, _) in own_routes() {
-        let uri = path.replace("{organization}", &b.organization.to_string());
+        let uri = path.replace("{organization}", &b.organization.to_string()).replace("{message}", &b.message.to_string());
         let (status, text) = send(&app, Method::GET, &uri, String::new(), &token).await;
         for secret in &b.secrets {
             assert!(!text.contains(secret), "GET {uri} leaked {secret:?}");

@@ -172,6 +172,8 @@ pub struct ThreadMessage {
     /// The customer's reaction on this message, and the team's (the business number has one).
     pub customer_reaction: Option<String>,
     pub team_reaction: Option<String>,
+    /// For a customer's file: pending (being fetched from WhatsApp), stored or failed.
+    pub media_state: Option<String>,
 }
 
 /// The reactions offered on a customer's message, as WhatsApp offers them.

@@ -31,6 +31,22 @@ pub async fn list(
     authorize(actor, Permission::InboxRead)?;
     let search = search.trim();
     let mut tx = db::scoped(pool, Some(actor.organization_id), Some(actor.user_id)).await?;
+    // Narrowing to a team or channel the organization does not have is a request for something
+    // that does not exist, whoever's it may be.
+    if scope.team.is_some() || scope.channel.is_some() {
+        let known: bool = sqlx::query_scalar(
+            "SELECT ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM teams WHERE organization_id = $1 AND id = $2))
+                AND ($3::uuid IS NULL OR EXISTS (SELECT 1 FROM channels WHERE organization_id = $1 AND id = $3))",
+        )
+        .bind(actor.organization_id)
+        .bind(scope.team)
+        .bind(scope.channel)
+        .fetch_one(&mut *tx)
+        .await?;
+        if !known {
+            return Err(Error::NotFound);
+        }
+    }
     let mut rows: Vec<ConversationSummary> = sqlx::query_as(
         // `recent` walks the recency index from the cursor. Browsing takes its first page; a search
         // checks only its first hundred conversations, which is enough for a common term. A rare
@@ -162,7 +178,8 @@ pub async fn thread(pool: &PgPool, actor: &Actor, conversation: Uuid, before: Op
                 (SELECT NULLIF(r.content->'reaction'->>'emoji', '') FROM messages r
                  WHERE r.organization_id = $1 AND r.conversation_id = $2 AND r.kind = 'reaction' AND r.direction = 'outbound' AND r.status <> 'failed'
                    AND r.content->'reaction'->>'message_id' = messages.wamid
-                 ORDER BY r.created_at DESC, r.id DESC LIMIT 1) AS team_reaction
+                 ORDER BY r.created_at DESC, r.id DESC LIMIT 1) AS team_reaction,
+                (SELECT f.download_state FROM media f WHERE f.organization_id = $1 AND f.id = messages.media_id) AS media_state
          FROM messages
          WHERE organization_id = $1 AND conversation_id = $2 AND kind <> 'reaction'
            AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4))

@@ -5,8 +5,14 @@
 
 pub mod download;
 
+use crate::auth::authorize;
+use crate::db;
+use crate::domain::{Actor, Permission};
+use crate::{Error, Result};
 use bytes::Bytes;
 use object_store::ObjectStore;
+use sqlx::PgPool;
+use uuid::Uuid;
 use object_store::path::Path;
 use std::sync::Arc;
 
@@ -68,6 +74,35 @@ impl MediaStorage {
         self.store.delete(&self.path(key)).await?;
         Ok(())
     }
+}
+
+/// A customer's file as the inbox serves it to an agent.
+#[derive(Debug)]
+pub struct MessageFile {
+    pub content_type: String,
+    pub filename: Option<String>,
+    pub bytes: Bytes,
+}
+
+/// The file of a message in the actor's organization, once it has been downloaded from WhatsApp.
+/// Another organization's message, a message without a file, or a file not downloaded (yet) is
+/// `NotFound`.
+pub async fn message_file(pool: &PgPool, storage: &MediaStorage, actor: &Actor, message: Uuid) -> Result<MessageFile> {
+    authorize(actor, Permission::InboxRead)?;
+    let mut tx = db::scoped(pool, Some(actor.organization_id), Some(actor.user_id)).await?;
+    let row: Option<(Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT f.mime_type, f.filename, f.storage_key FROM messages m
+         JOIN media f ON f.organization_id = m.organization_id AND f.id = m.media_id
+         WHERE m.organization_id = $1 AND m.id = $2 AND f.download_state = 'stored'",
+    )
+    .bind(actor.organization_id)
+    .bind(message)
+    .fetch_optional(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let Some((mime_type, filename, Some(key))) = row else { return Err(Error::NotFound) };
+    let bytes = storage.get(&key).await.map_err(|e| Error::Internal(format!("reading media {key}: {e}")))?;
+    Ok(MessageFile { content_type: mime_type.unwrap_or_else(|| "application/octet-stream".to_owned()), filename, bytes })
 }
 
 #[cfg(test)]

@@ -3,8 +3,9 @@
 //! [`stored`] or [`failed`].
 
 use crate::db;
+use crate::domain::event::Event;
 use crate::domain::{ChannelId, OrganizationId};
-use crate::{Error, Result};
+use crate::{Error, Result, realtime};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -44,6 +45,7 @@ async fn set_state(
     reason: Option<&str>,
 ) -> Result<()> {
     let mut tx = db::scoped(pool, Some(organization), None).await?;
+    realtime::lock_order(&mut tx, organization).await?;
     let updated = sqlx::query(
         "UPDATE media SET download_state = $3, storage_key = $4, download_error = $5, updated_at = now()
          WHERE organization_id = $1 AND id = $2",
@@ -57,6 +59,16 @@ async fn set_state(
     .await?;
     if updated.rows_affected() == 0 {
         return Err(Error::NotFound);
+    }
+    // Open threads show the file (or why it is missing) instead of "loading".
+    let conversations: Vec<Uuid> =
+        sqlx::query_scalar("SELECT DISTINCT conversation_id FROM messages WHERE organization_id = $1 AND media_id = $2")
+            .bind(organization)
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
+    for conversation_id in conversations {
+        realtime::publish(&mut tx, organization, &Event::ConversationUpdated { conversation_id }).await?;
     }
     tx.commit().await?;
     Ok(())

@@ -51,6 +51,45 @@ pub(super) fn FormattedText(text: String) -> impl IntoView {
         .collect_view()
 }
 
+/// A customer's file as WhatsApp shows it: the photo, sticker or video itself, a player for a
+/// voice note, a document to download; while Parley still fetches it from WhatsApp, a label.
+#[component]
+fn MediaFile(message: uuid::Uuid, kind: String, state: Option<String>, filename: Option<String>) -> impl IntoView {
+    let label = match kind.as_str() {
+        "image" => "📷 Photo",
+        "video" => "🎥 Video",
+        "audio" => "🎤 Audio",
+        "document" => "📄 Document",
+        _ => "Sticker",
+    };
+    let src = format!("/media/messages/{message}");
+    let full_size = src.clone();
+    match state.as_deref() {
+        Some("stored") => match kind.as_str() {
+            "image" | "sticker" => view! {
+                <a class="bubble-file" href=full_size target="_blank" rel="noopener" aria-label=format!("{label}: open full size")>
+                    <img class=format!("bubble-{kind}") src=src loading="lazy" alt=label />
+                </a>
+            }
+            .into_any(),
+            "video" => view! { <video class="bubble-video" src=src controls preload="metadata" aria-label=label></video> }.into_any(),
+            "audio" => view! { <audio class="bubble-audio" src=src controls preload="metadata" aria-label=label></audio> }.into_any(),
+            _ => {
+                let name = filename.unwrap_or_else(|| "Document".to_owned());
+                view! {
+                    <p class="bubble-media bubble-document">
+                        "📄 " {name.clone()} " "
+                        <a href=src download=name>"Download"</a>
+                    </p>
+                }
+                .into_any()
+            }
+        },
+        Some("failed") => view! { <p class="bubble-media">{label} " · could not be fetched from WhatsApp"</p> }.into_any(),
+        _ => view! { <p class="bubble-media" aria-busy="true">{label} " · loading…"</p> }.into_any(),
+    }
+}
+
 fn str_at<'a>(value: &'a Value, path: &[&str]) -> Option<&'a str> {
     path.iter().try_fold(value, |v, key| v.get(key)).and_then(Value::as_str)
 }
@@ -62,16 +101,12 @@ pub(super) fn MessageContent(message: ThreadMessage) -> impl IntoView {
     let body = message.body.clone();
     match message.kind.as_str() {
         "image" | "video" | "audio" | "document" | "sticker" => {
-            let label = match message.kind.as_str() {
-                "image" => "📷 Photo",
-                "video" => "🎥 Video",
-                "audio" => "🎤 Audio",
-                "document" => "📄 Document",
-                _ => "Sticker",
-            };
+            let kind = message.kind.clone();
+            let filename = str_at(&content, &[&kind, "filename"]).map(str::to_owned);
+            let caption = (kind != "document" || filename.as_deref() != Some(body.as_str())) && !body.is_empty();
             view! {
-                <p class="bubble-media">{label}</p>
-                {(!body.is_empty()).then(|| view! { <p><FormattedText text=body /></p> })}
+                <MediaFile message=message.id kind state=message.media_state.clone() filename />
+                {caption.then(|| view! { <p><FormattedText text=body /></p> })}
             }
             .into_any()
         }

@@ -6,7 +6,7 @@ use crate::clock::time_of;
 use crate::error::AppError;
 use leptos::prelude::*;
 use parley::domain::inbox::{
-    AssigneeFilter, ConversationSummary, InboxChoices, InboxCursor, InboxPage, ListScope, StatusFilter,
+    AssigneeFilter, Choice, ConversationSummary, InboxChoices, InboxCursor, InboxPage, ListScope, StatusFilter,
 };
 use uuid::Uuid;
 
@@ -88,32 +88,10 @@ pub(super) fn ConversationList(selected: Memo<Option<Uuid>>) -> impl IntoView {
                     }).collect_view()}
                 </div>
                 <div class="list-scope">
-                    <select
-                        class="scope-select"
-                        aria-label="Team"
-                        on:change=move |ev| {
-                            let team = uuid::Uuid::parse_str(&event_target_value(&ev)).ok();
-                            scope.update(|s| s.team = team);
-                        }
-                    >
-                        <option value="">"All teams"</option>
-                        {move || choices.get().and_then(Result::ok).map(|c| c.teams.into_iter().map(|t| view! {
-                            <option value=t.id.to_string()>{t.name}</option>
-                        }).collect_view())}
-                    </select>
-                    <select
-                        class="scope-select"
-                        aria-label="Channel"
-                        on:change=move |ev| {
-                            let channel = uuid::Uuid::parse_str(&event_target_value(&ev)).ok();
-                            scope.update(|s| s.channel = channel);
-                        }
-                    >
-                        <option value="">"All channels"</option>
-                        {move || choices.get().and_then(Result::ok).map(|c| c.channels.into_iter().map(|ch| view! {
-                            <option value=ch.id.to_string()>{ch.name}</option>
-                        }).collect_view())}
-                    </select>
+                    <ScopeSelect label="Team" everything="All teams" options=move || choices.get().and_then(Result::ok).map(|c| c.teams)
+                        on_pick=move |team| scope.update(|s| s.team = team) />
+                    <ScopeSelect label="Channel" everything="All channels" options=move || choices.get().and_then(Result::ok).map(|c| c.channels)
+                        on_pick=move |channel| scope.update(|s| s.channel = channel) />
                 </div>
                 <div class="copy-row">
                     <input
@@ -160,6 +138,22 @@ pub(super) fn ConversationList(selected: Memo<Option<Uuid>>) -> impl IntoView {
             </Transition>
             <LoadMore shown=Signal::derive(move || next.with(Option::is_some)) loading=loading_more label="Load more conversations" on_load=load_more />
         </aside>
+    }
+}
+
+/// "All teams" or one team (likewise channels): narrows the list.
+#[component]
+fn ScopeSelect(
+    label: &'static str,
+    everything: &'static str,
+    options: impl Fn() -> Option<Vec<Choice>> + Send + Sync + 'static,
+    on_pick: impl Fn(Option<Uuid>) + Send + Sync + 'static,
+) -> impl IntoView {
+    view! {
+        <select class="scope-select" aria-label=label on:change=move |ev| on_pick(Uuid::parse_str(&event_target_value(&ev)).ok())>
+            <option value="">{everything}</option>
+            {move || options().map(|all| all.into_iter().map(|o| view! { <option value=o.id.to_string()>{o.name}</option> }).collect_view())}
+        </select>
     }
 }
 

@@ -39,7 +39,68 @@ pub async fn organization_logo(
     }
 }
 
+/// A customer's photo, video, voice note, document or sticker, for agents of its organization:
+/// shown in place (`inline`) with its file name for saving. Anything else is a plain 404.
+pub async fn message_media(
+    State(state): State<ServerState>,
+    Path(message): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let not_found = || StatusCode::NOT_FOUND.into_response();
+    let Ok(message) = uuid::Uuid::parse_str(&message) else { return not_found() };
+    let cookies = headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok());
+    let Some(token) = sessions::token_from_cookies(cookies) else { return not_found() };
+    let app = &state.app;
+    let actor = match sessions::resolve(&app.pool, &token).await {
+        Ok(Some(person)) => match person.actor {
+            Some(actor) => actor,
+            None => return not_found(),
+        },
+        Ok(None) => return not_found(),
+        Err(e) => return internal(e),
+    };
+    match parley::media::message_file(&app.pool, &app.media, &actor, message).await {
+        Ok(file) => {
+            let name = file.filename.as_deref().map(safe_filename).unwrap_or_else(|| "whatsapp-file".to_owned());
+            (
+                [
+                    (header::CONTENT_TYPE, file.content_type),
+                    (header::CONTENT_DISPOSITION, format!("inline; filename=\"{name}\"")),
+                    // A message's file never changes.
+                    (header::CACHE_CONTROL, "private, max-age=86400, immutable".to_owned()),
+                    (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+                    // The customer's file must not run as Parley's page.
+                    (header::CONTENT_SECURITY_POLICY, "sandbox; default-src 'none'; img-src 'self'; media-src 'self'".to_owned()),
+                ],
+                file.bytes,
+            )
+                .into_response()
+        }
+        Err(parley::Error::NotFound | parley::Error::Forbidden) => not_found(),
+        Err(e) => internal(e),
+    }
+}
+
+/// The customer's file name, reduced to what a header may carry.
+fn safe_filename(name: &str) -> String {
+    let safe: String = name.chars().filter(|c| c.is_ascii_graphic() && !matches!(c, '"' | '\\' | ';') || *c == ' ').take(120).collect();
+    if safe.trim().is_empty() { "whatsapp-file".to_owned() } else { safe }
+}
+
 fn internal(e: parley::Error) -> Response {
-    tracing::error!(error = %e, "serving a logo");
+    tracing::error!(error = %e, "serving a file");
     StatusCode::INTERNAL_SERVER_ERROR.into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_filename;
+
+    #[test]
+    fn file_names_cannot_break_the_header() {
+        assert_eq!(safe_filename("invoice 4711.pdf"), "invoice 4711.pdf");
+        assert_eq!(safe_filename("a\"; x=y.pdf"), "a x=y.pdf");
+        assert_eq!(safe_filename("Grüße\r\n.pdf"), "Gre.pdf");
+        assert_eq!(safe_filename("\u{7}"), "whatsapp-file");
+    }
 }

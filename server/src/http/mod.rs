@@ -36,6 +36,7 @@ pub fn own_routes() -> Vec<(&'static str, MethodRouter<ServerState>)> {
         ("/healthz", get(health::healthz)),
         ("/metrics", get(health::metrics)),
         ("/media/organizations/{organization}/logo", get(media::organization_logo)),
+        ("/media/messages/{message}", get(media::message_media)),
         (
             "/webhooks/whatsapp/{key}",
             get(webhooks::verify).post(webhooks::receive).layer(DefaultBodyLimit::max(webhooks::BODY_LIMIT)),
