@@ -34,7 +34,12 @@ pub(crate) fn NotificationCenter() -> impl IntoView {
     let arrived = notifications.arrived;
     let user = crate::session::use_current_user();
     let open = RwSignal::new(false);
-    let unread = Resource::new(move || (arrived.get(), notifications.read.get()), |_| unread_notifications());
+    // Fetched by the browser only: the server's page (and its title) never waits for it.
+    let unread = LocalResource::new(move || {
+        arrived.track();
+        notifications.read.track();
+        unread_notifications()
+    });
     let count = move || unread.get().and_then(Result::ok).unwrap_or(0);
     Effect::new(move |previous: Option<u32>| {
         let now = arrived.get();
@@ -79,8 +84,11 @@ fn badge(count: i64) -> String {
 
 #[component]
 fn NotificationPanel(notifications: Notifications, close: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
-    let first =
-        Resource::new(move || (notifications.arrived.get(), notifications.read.get()), |_| list_notifications(None));
+    let first = LocalResource::new(move || {
+        notifications.arrived.track();
+        notifications.read.track();
+        list_notifications(None)
+    });
     let more = RwSignal::new(Vec::<Notification>::new());
     let next = RwSignal::new(None::<NotificationCursor>);
     let loading_more = RwSignal::new(false);
