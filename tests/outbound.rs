@@ -9,6 +9,7 @@ mod common;
 
 use common::*;
 use parley::Error;
+use parley::domain::inbox::{AssigneeFilter, StatusFilter};
 use parley::cloud::CloudClient;
 use parley::domain::cloud::{MessageContent, TemplateLanguage, TemplateMessage, TemplateName, TextMessage};
 use parley::domain::conversation::{ConversationId, MessageId, OutboundStatus};
@@ -327,9 +328,23 @@ async fn reading_a_conversation_clears_its_unread_count_and_tells_meta(_: PgPool
         .unwrap();
     }
     sqlx::query("UPDATE conversations SET unread_count = 2").execute(&db.root).await.unwrap();
+    let (_, _, agent) = add_agent(&db, &owner, "Bo Agent", "bo@alpha.example").await;
+    let unread = |actor| {
+        let pool = db.app.clone();
+        async move {
+            let scope = parley::domain::inbox::ListScope::default();
+            let page = parley::inbox::conversations::list(&pool, &actor, StatusFilter::All, AssigneeFilter::Everyone, "", None, scope)
+                .await
+                .unwrap();
+            page.conversations[0].unread_count
+        }
+    };
+    assert_eq!((unread(owner.actor.clone()).await, unread(agent.clone()).await), (2, 2));
 
     outbound::mark_read(&db.app, &secret_key(), &cloud(), &owner.actor, conversation).await.unwrap();
     assert_eq!(count(&db, "SELECT unread_count::bigint FROM conversations").await, 0);
+    // Unread is each agent's own: the owner read it, Bo has not.
+    assert_eq!((unread(owner.actor.clone()).await, unread(agent.clone()).await), (0, 2));
     let received = graph.received();
     assert_eq!(received.len(), 1);
     assert_eq!(received[0]["status"], "read");

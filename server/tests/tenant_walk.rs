@@ -221,6 +221,7 @@ async fn snapshot(admin: &PgPool, b: &TenantB) -> Vec<String> {
         ("outbound_queue", "organization_id"),
         ("notifications", "organization_id"),
         ("conversation_transfers", "organization_id"),
+        ("conversation_reads", "organization_id"),
         ("message_stars", "organization_id"),
         ("quick_replies", "organization_id"),
         ("contact_notes", "organization_id"),

@@ -86,7 +86,16 @@ pub async fn list(
          )
          SELECT c.id,
                 COALESCE(NULLIF(k.name, ''), NULLIF(k.profile_name, ''), '+' || k.wa_id) AS contact_name,
-                k.wa_id, ch.name AS channel_name, c.status, c.last_message_at, c.unread_count,
+                k.wa_id, ch.name AS channel_name, c.status, c.last_message_at,
+                -- The customer's messages since this agent last read the conversation (shown up
+                -- to 99, which is all a badge says).
+                (SELECT count(*)::int FROM (
+                     SELECT 1 FROM messages u
+                     WHERE u.organization_id = $1 AND u.conversation_id = c.id AND u.direction = 'inbound'
+                       AND u.kind <> 'reaction'
+                       AND u.created_at > COALESCE((SELECT r.read_at FROM conversation_reads r
+                                                    WHERE r.conversation_id = c.id AND r.user_id = $8), '-infinity')
+                     LIMIT 99) unread) AS unread_count,
                 a.name AS assignee_name, t.name AS team_name,
                 m.body AS preview, m.kind AS preview_kind, m.direction AS preview_direction, m.status AS preview_status
          FROM page c

@@ -239,10 +239,10 @@ pub async fn retry(pool: &PgPool, actor: &Actor, message: MessageId) -> Result<S
     Ok(stored)
 }
 
-/// The agent has read the conversation: its unread count goes to zero and the customer's latest
-/// message is marked read at Meta (the customer sees blue ticks). The count is the conversation's,
-/// shared by the team; unread per agent is a later refinement. The count is reset even when Meta
-/// cannot be told, which is then reported as `Upstream`.
+/// The agent has read the conversation: their own unread count goes to zero (others keep theirs),
+/// the conversation's "unread by anyone" count too, and the customer's latest message is marked
+/// read at Meta (the customer sees blue ticks). The counts are reset even when Meta cannot be
+/// told, which is then reported as `Upstream`.
 pub async fn mark_read(
     pool: &PgPool,
     secrets: &SecretKey,
@@ -262,6 +262,16 @@ pub async fn mark_read(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(Error::NotFound)?;
+    sqlx::query(
+        "INSERT INTO conversation_reads (organization_id, conversation_id, user_id, read_at)
+         VALUES ($1, $2, $3, clock_timestamp())
+         ON CONFLICT (conversation_id, user_id) DO UPDATE SET read_at = EXCLUDED.read_at",
+    )
+    .bind(organization)
+    .bind(conversation)
+    .bind(actor.user_id)
+    .execute(&mut *tx)
+    .await?;
     let latest: Option<String> = sqlx::query_scalar(
         "SELECT wamid FROM messages
          WHERE organization_id = $1 AND conversation_id = $2 AND direction = 'inbound'
