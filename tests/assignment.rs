@@ -145,20 +145,29 @@ async fn conversations_go_to_people_or_teams_with_a_note_and_the_list_narrows_to
         Err(Error::Conflict(message)) => assert!(message.contains("team Support"), "{message}"),
         other => panic!("Ben's reply: {:?}", other.map(|m| m.id)),
     }
-    outbound::send(&db.app, &ana_actor, conversation, text("Ana here"), None).await.unwrap();
-    let scope = ListScope { team: Some(support.0), channel: None };
+    let anas = outbound::send(&db.app, &ana_actor, conversation, text("Ana here"), None).await.unwrap();
+    // Ana stars her message: her "starred" view of the list finds the conversation, Ben's does not.
+    parley::inbox::stars::set_starred(&db.app, &ana_actor, anas.id, true).await.unwrap();
+    let starred = ListScope { starred: true, ..ListScope::default() };
+    for (actor, expected) in [(&ana_actor, vec![conversation.0]), (&ben_actor, vec![])] {
+        let page = conversations::list(&db.app, actor, StatusFilter::All, AssigneeFilter::Everyone, "", None, starred)
+            .await
+            .unwrap();
+        assert_eq!(page.conversations.iter().map(|c| c.id).collect::<Vec<_>>(), expected);
+    }
+    let scope = ListScope { team: Some(support.0), ..ListScope::default() };
     let team_list = conversations::list(&db.app, &ben_actor, StatusFilter::All, AssigneeFilter::Everyone, "", None, scope)
         .await
         .unwrap();
     let ids: Vec<_> = team_list.conversations.iter().map(|c| c.id).collect();
     assert_eq!(ids, vec![conversation.0]);
     assert_eq!(team_list.conversations[0].team_name.as_deref(), Some("Support"));
-    let scope = ListScope { team: None, channel: Some(channel.id.0) };
+    let scope = ListScope { channel: Some(channel.id.0), ..ListScope::default() };
     let by_channel = conversations::list(&db.app, &ben_actor, StatusFilter::All, AssigneeFilter::Everyone, "", None, scope)
         .await
         .unwrap();
     assert_eq!(by_channel.conversations.len(), 2);
-    let nowhere = ListScope { team: None, channel: Some(uuid::Uuid::now_v7()) };
+    let nowhere = ListScope { channel: Some(uuid::Uuid::now_v7()), ..ListScope::default() };
     assert!(matches!(
         conversations::list(&db.app, &ben_actor, StatusFilter::All, AssigneeFilter::Everyone, "", None, nowhere).await,
         Err(Error::NotFound)

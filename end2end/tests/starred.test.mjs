@@ -44,6 +44,20 @@ test('an agent stars a customer message and finds it again on the Starred page',
   await item.click();
   await page.waitForURL(/\/inbox\/[0-9a-f-]{36}\?message=[0-9a-f-]{36}$/);
   await expectText(page.locator('.bubble-highlight'), 'My order number is 4711');
+
+  // The conversation list narrows to conversations with a starred message.
+  await customerWrites(server, '4915755524699', 'Otto Other', { type: 'text', text: { body: 'Hi there' } });
+  await page.getByRole('tab', { name: 'All' }).first().click();
+  await eventually(async () => {
+    await page.getByRole('button', { name: 'Refresh conversations' }).click();
+    assert.equal(await page.getByTestId('conversation').count(), 2);
+  }, { timeout: 20_000 });
+  await page.getByRole('button', { name: '★ Starred' }).click();
+  await eventually(async () => {
+    const rows = page.getByTestId('conversation');
+    assert.equal(await rows.count(), 1);
+    await expectText(rows.first(), 'Stella Star', { timeout: 2_000 });
+  });
 });
 
 test('the agent in control switches the bot; the others see it live and cannot', async ({ url, page, server, newSession }) => {

@@ -121,11 +121,13 @@ impl ConversationSummary {
     }
 }
 
-/// Narrows the list to one team's conversations, one channel's, or both.
+/// Narrows the list to one team's conversations, one channel's, those where the person starred a
+/// message, or any of these together.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ListScope {
     pub team: Option<Uuid>,
     pub channel: Option<Uuid>,
+    pub starred: bool,
 }
 
 /// Something the inbox offers to pick: a person, a team or a channel.

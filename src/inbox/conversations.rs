@@ -58,6 +58,9 @@ pub async fn list(
              WHERE organization_id = $1 AND last_message_at IS NOT NULL
                AND ($2::text IS NULL OR status = $2)
                AND ($9::uuid IS NULL OR team_id = $9) AND ($10::uuid IS NULL OR channel_id = $10)
+               AND (NOT $11 OR id IN (SELECT m.conversation_id FROM message_stars s
+                                      JOIN messages m ON m.organization_id = s.organization_id AND m.id = s.message_id
+                                      WHERE s.organization_id = $1 AND s.user_id = $8))
                AND ($7 = 'everyone' OR ($7 = 'mine' AND assignee_user_id = $8) OR ($7 = 'unassigned' AND assignee_user_id IS NULL))
                AND (last_message_at, id) < (COALESCE($4::timestamptz, 'infinity'),
                                             COALESCE($5::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
@@ -82,6 +85,9 @@ pub async fn list(
              FROM conversations
              WHERE $3 <> '' AND (SELECT count(*) FROM recent_hits) < $6 AND organization_id = $1
                AND ($9::uuid IS NULL OR team_id = $9) AND ($10::uuid IS NULL OR channel_id = $10)
+               AND (NOT $11 OR id IN (SELECT m.conversation_id FROM message_stars s
+                                      JOIN messages m ON m.organization_id = s.organization_id AND m.id = s.message_id
+                                      WHERE s.organization_id = $1 AND s.user_id = $8))
                AND id IN (SELECT conversation_id FROM inbox_search($3, $2, $4, $5, $6, $7, $8))
          )
          SELECT c.id,
@@ -120,6 +126,7 @@ pub async fn list(
     .bind(actor.user_id)
     .bind(scope.team)
     .bind(scope.channel)
+    .bind(scope.starred)
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;

@@ -24,7 +24,7 @@ pub(super) fn ConversationList(selected: Memo<Option<Uuid>>) -> impl IntoView {
     let first = Resource::new(
         move || (filter.get(), assignee.get(), search.get(), scope.get(), refresh.0.get()),
         |(filter, assignee, search, scope, _)| {
-            list_conversations(filter.key().to_owned(), assignee.key().to_owned(), search, None, scope.team, scope.channel)
+            list_conversations(filter.key().to_owned(), assignee.key().to_owned(), search, None, scope.team, scope.channel, scope.starred)
         },
     );
     let loading_more = RwSignal::new(false);
@@ -48,6 +48,7 @@ pub(super) fn ConversationList(selected: Memo<Option<Uuid>>) -> impl IntoView {
                 Some(cursor),
                 scope.get_untracked().team,
                 scope.get_untracked().channel,
+                scope.get_untracked().starred,
             )
             .await;
             loading_more.set(false);
@@ -92,6 +93,15 @@ pub(super) fn ConversationList(selected: Memo<Option<Uuid>>) -> impl IntoView {
                         on_pick=move |team| scope.update(|s| s.team = team) />
                     <ScopeSelect label="Channel" everything="All channels" options=move || choices.get().and_then(Result::ok).map(|c| c.channels)
                         on_pick=move |channel| scope.update(|s| s.channel = channel) />
+                    <button
+                        type="button"
+                        class="button button-small"
+                        aria-pressed=move || scope.with(|s| s.starred).to_string()
+                        title="Only conversations where you starred a message"
+                        on:click=move |_| scope.update(|s| s.starred = !s.starred)
+                    >
+                        "★ Starred"
+                    </button>
                 </div>
                 <div class="copy-row">
                     <input
@@ -231,10 +241,11 @@ pub async fn list_conversations(
     #[server(default)] after: Option<InboxCursor>,
     #[server(default)] team: Option<Uuid>,
     #[server(default)] channel: Option<Uuid>,
+    #[server(default)] starred: bool,
 ) -> Result<InboxPage, AppError> {
     let (state, actor) = crate::context::actor().await?;
     let (status, assignee) = (StatusFilter::from_key(&filter), AssigneeFilter::from_key(&assignee));
-    let scope = ListScope { team, channel };
+    let scope = ListScope { team, channel, starred };
     Ok(parley::inbox::conversations::list(&state.pool, &actor, status, assignee, &search, after, scope).await?)
 }
 
