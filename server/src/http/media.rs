@@ -3,6 +3,7 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use http::{StatusCode, header};
+use parley::auth::SignedIn;
 use parley::auth::sessions;
 use parley::domain::OrganizationId;
 
@@ -12,17 +13,12 @@ pub async fn organization_logo(
     Path(organization): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let not_found = || StatusCode::NOT_FOUND.into_response();
     let Ok(organization) = organization.parse::<OrganizationId>() else { return not_found() };
-    let cookies = headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok());
-    let Some(token) = sessions::token_from_cookies(cookies) else { return not_found() };
-    let pool = &state.app.pool;
-    let person = match sessions::resolve(pool, &token).await {
-        Ok(Some(person)) => person,
-        Ok(None) => return not_found(),
-        Err(e) => return internal(e),
+    let person = match signed_in(&state, &headers).await {
+        Ok(person) => person,
+        Err(response) => return response,
     };
-    match parley::orgs::logo(pool, person.user_id, organization).await {
+    match parley::orgs::logo(&state.app.pool, person.user_id, organization).await {
         Ok((content_type, bytes)) => (
             [
                 (header::CONTENT_TYPE, content_type),
@@ -46,19 +42,13 @@ pub async fn message_media(
     Path(message): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let not_found = || StatusCode::NOT_FOUND.into_response();
     let Ok(message) = uuid::Uuid::parse_str(&message) else { return not_found() };
-    let cookies = headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok());
-    let Some(token) = sessions::token_from_cookies(cookies) else { return not_found() };
-    let app = &state.app;
-    let actor = match sessions::resolve(&app.pool, &token).await {
-        Ok(Some(person)) => match person.actor {
-            Some(actor) => actor,
-            None => return not_found(),
-        },
+    let actor = match signed_in(&state, &headers).await.map(|person| person.actor) {
+        Ok(Some(actor)) => actor,
         Ok(None) => return not_found(),
-        Err(e) => return internal(e),
+        Err(response) => return response,
     };
+    let app = &state.app;
     match parley::media::message_file(&app.pool, &app.media, &actor, message).await {
         Ok(file) => {
             let name = file.filename.as_deref().map(safe_filename).unwrap_or_else(|| "whatsapp-file".to_owned());
@@ -79,6 +69,21 @@ pub async fn message_media(
         Err(parley::Error::NotFound | parley::Error::Forbidden) => not_found(),
         Err(e) => internal(e),
     }
+}
+
+/// The person the request's session cookie belongs to; without one, a plain 404.
+async fn signed_in(state: &ServerState, headers: &HeaderMap) -> Result<SignedIn, Response> {
+    let cookies = headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok());
+    let Some(token) = sessions::token_from_cookies(cookies) else { return Err(not_found()) };
+    match sessions::resolve(&state.app.pool, &token).await {
+        Ok(Some(person)) => Ok(person),
+        Ok(None) => Err(not_found()),
+        Err(e) => Err(internal(e)),
+    }
+}
+
+fn not_found() -> Response {
+    StatusCode::NOT_FOUND.into_response()
 }
 
 /// The customer's file name, reduced to what a header may carry.
