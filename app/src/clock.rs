@@ -1,24 +1,14 @@
 //! Times as the person reads them, in their own time zone. The server does not know it, so the
-//! first page (and its hydration) shows UTC, and the browser switches to local time at once.
+//! first page (and its hydration) shows UTC, and the browser switches to local time at once
+//! (see [`crate::hydrated`]).
 
 use chrono::{DateTime, Local, Utc};
-use leptos::prelude::*;
-
-#[derive(Clone, Copy)]
-struct LocalClock(RwSignal<bool>);
-
-/// Called once by the signed-in frame.
-pub(crate) fn provide_local_clock() {
-    let local = RwSignal::new(false);
-    provide_context(LocalClock(local));
-    // Effects run only in the browser, after hydration.
-    Effect::new(move || local.set(true));
-}
 
 fn format(at: DateTime<Utc>, pattern: &str) -> String {
-    match use_context::<LocalClock>() {
-        Some(LocalClock(local)) if local.get() => at.with_timezone(&Local).format(pattern).to_string(),
-        _ => at.format(pattern).to_string(),
+    if crate::hydrated::hydrated() {
+        at.with_timezone(&Local).format(pattern).to_string()
+    } else {
+        at.format(pattern).to_string()
     }
 }
 

@@ -8,6 +8,7 @@ mod clock;
 pub mod context;
 mod dashboard;
 pub mod error;
+mod hydrated;
 mod forms;
 mod inbox;
 mod notifications;

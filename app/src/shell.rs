@@ -53,7 +53,7 @@ fn SignedInFrame(user: CurrentUser) -> impl IntoView {
     provide_context(crate::inbox::InboxRefresh(RwSignal::new(0)));
     provide_context(crate::inbox::LiveInbox::new());
     provide_context(crate::notifications::Notifications::new());
-    crate::clock::provide_local_clock();
+    crate::hydrated::provide_hydrated();
     let follows_inbox = move || user.with(|u| u.organization.is_some()) && can(Permission::InboxRead);
     let logout = Action::new(|_: &()| logout());
     Effect::new(move || {

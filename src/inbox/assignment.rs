@@ -6,7 +6,7 @@ use crate::auth::authorize;
 use crate::db;
 use crate::domain::conversation::{ConversationId, ConversationStatus, TransferNote, TransferTarget};
 use crate::domain::event::Event;
-use crate::domain::{Actor, Permission, TeamId, UserId};
+use crate::domain::{Actor, Permission, UserId};
 use crate::domain::notification::NotificationKind;
 use crate::notifications;
 use crate::realtime;
@@ -176,25 +176,21 @@ async fn record_transfer(
     Ok(())
 }
 
-/// Whether the conversation waits in a team's queue (a team, nobody in it yet) that the actor
-/// belongs to.
-pub(crate) async fn in_holding_team(conn: &mut PgConnection, actor: &Actor, conversation: ConversationId) -> Result<bool> {
-    let team: Option<Option<TeamId>> =
-        sqlx::query_scalar("SELECT team_id FROM conversations WHERE organization_id = $1 AND id = $2")
-            .bind(actor.organization_id)
-            .bind(conversation)
-            .fetch_optional(&mut *conn)
-            .await?;
-    let Some(Some(team)) = team else { return Ok(team.is_some()) };
-    let member: Option<i32> = sqlx::query_scalar(
-        "SELECT 1 FROM team_members WHERE organization_id = $1 AND team_id = $2 AND user_id = $3",
+/// Whether the team holding the conversation, if any, lets the actor reply: no team holds it, or
+/// the actor is one of its members. False for a conversation not in the actor's organization.
+pub(crate) async fn team_lets_reply(conn: &mut PgConnection, actor: &Actor, conversation: ConversationId) -> Result<bool> {
+    let lets: Option<bool> = sqlx::query_scalar(
+        "SELECT c.team_id IS NULL OR EXISTS (SELECT 1 FROM team_members t
+                                            WHERE t.organization_id = c.organization_id AND t.team_id = c.team_id
+                                              AND t.user_id = $3)
+         FROM conversations c WHERE c.organization_id = $1 AND c.id = $2",
     )
     .bind(actor.organization_id)
-    .bind(team)
+    .bind(conversation)
     .bind(actor.user_id)
     .fetch_optional(&mut *conn)
     .await?;
-    Ok(member.is_some())
+    Ok(lets == Some(true))
 }
 
 /// Refuses a reply to a conversation someone else has, or that waits for another team, unless
@@ -218,7 +214,7 @@ pub(crate) async fn ensure_may_reply(conn: &mut PgConnection, actor: &Actor, con
             "{} has this conversation. Take control to reply.",
             name.unwrap_or_else(|| "Someone else".to_owned())
         ))),
-        Some((None, _, Some(team))) if !in_holding_team(conn, actor, conversation).await? => {
+        Some((None, _, Some(team))) if !team_lets_reply(conn, actor, conversation).await? => {
             Err(Error::Conflict(format!("The team {team} has this conversation: one of its members replies.")))
         }
         _ => Ok(()),

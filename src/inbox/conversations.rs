@@ -210,7 +210,7 @@ pub async fn thread(pool: &PgPool, actor: &Actor, conversation: Uuid, before: Op
     .bind(actor.user_id)
     .fetch_all(&mut *tx)
     .await?;
-    let in_holding_team = super::assignment::in_holding_team(&mut tx, actor, ConversationId(conversation)).await?;
+    let team_lets_reply = super::assignment::team_lets_reply(&mut tx, actor, ConversationId(conversation)).await?;
     tx.commit().await?;
     let has_older = messages.len() as i64 > THREAD_PAGE_SIZE;
     messages.truncate(THREAD_PAGE_SIZE as usize);
@@ -220,7 +220,7 @@ pub async fn thread(pool: &PgPool, actor: &Actor, conversation: Uuid, before: Op
     let viewer = ThreadViewer {
         is_assignee,
         may_reply: actor.can(Permission::InboxReply)
-            && (is_assignee || may_assign || (header.assignee_id.is_none() && in_holding_team)),
+            && (is_assignee || may_assign || (header.assignee_id.is_none() && team_lets_reply)),
         may_assign,
         may_switch_bot: actor.can(Permission::InboxReply) && (header.assignee_id.is_none() || is_assignee),
     };

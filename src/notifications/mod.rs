@@ -47,42 +47,21 @@ pub async fn notify(
     Ok(())
 }
 
-/// The customer wrote: whoever has the conversation hears of it.
-pub async fn customer_wrote(conn: &mut PgConnection, organization: OrganizationId, conversation: Uuid) -> Result<()> {
-    let assignee: Option<UserId> =
-        sqlx::query_scalar("SELECT assignee_user_id FROM conversations WHERE organization_id = $1 AND id = $2")
-            .bind(organization)
-            .bind(conversation)
-            .fetch_optional(&mut *conn)
-            .await?
-            .flatten();
-    match assignee {
-        Some(user) => notify(conn, organization, user, NotificationKind::Message, conversation, None, None).await,
-        None => Ok(()),
-    }
-}
-
 /// The message failed: the person who wrote it hears why. Automations' messages have no author to
 /// tell.
 pub async fn message_failed(conn: &mut PgConnection, organization: OrganizationId, message: MessageId) -> Result<()> {
+    // Only an author still active in the organization is told.
     let row: Option<(Option<UserId>, Uuid, Option<String>)> = sqlx::query_as(
-        "SELECT sent_by, conversation_id, COALESCE(NULLIF(error->>'message', ''), error->>'title') FROM messages
-         WHERE organization_id = $1 AND id = $2 AND direction = 'outbound'",
+        "SELECT s.user_id, m.conversation_id, COALESCE(NULLIF(m.error->>'message', ''), m.error->>'title')
+         FROM messages m
+         LEFT JOIN memberships s ON s.organization_id = m.organization_id AND s.user_id = m.sent_by AND s.active
+         WHERE m.organization_id = $1 AND m.id = $2 AND m.direction = 'outbound'",
     )
     .bind(organization)
     .bind(message)
     .fetch_optional(&mut *conn)
     .await?;
     let Some((Some(author), conversation, reason)) = row else { return Ok(()) };
-    let is_member: Option<bool> =
-        sqlx::query_scalar("SELECT active FROM memberships WHERE organization_id = $1 AND user_id = $2")
-            .bind(organization)
-            .bind(author)
-            .fetch_optional(&mut *conn)
-            .await?;
-    if is_member != Some(true) {
-        return Ok(());
-    }
     notify(conn, organization, author, NotificationKind::Failed, conversation, None, reason.as_deref()).await
 }
 

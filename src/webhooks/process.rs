@@ -10,7 +10,8 @@ use crate::domain::event::Event;
 use crate::domain::cloud::webhook::{
     Change, CloudError, InboundMessage, MessageStatus, MessagesValue, Notification, Status, TemplateStatusUpdate,
 };
-use crate::domain::{ChannelId, OrganizationId};
+use crate::domain::notification::NotificationKind;
+use crate::domain::{ChannelId, OrganizationId, UserId};
 use crate::{Error, Result, notifications, realtime};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -173,24 +174,28 @@ async fn store_inbound(
     .await?;
     if let Some(message) = inserted {
         // A customer writing again reopens a resolved conversation.
-        sqlx::query(
+        let assignee: Option<UserId> = sqlx::query_scalar(
             "UPDATE conversations SET
                  last_message_at = GREATEST(last_message_at, $3),
                  last_inbound_at = GREATEST(last_inbound_at, $3),
                  unread_count = unread_count + 1,
                  status = CASE WHEN status = 'resolved' THEN 'open' ELSE status END,
                  updated_at = now()
-             WHERE organization_id = $1 AND id = $2",
+             WHERE organization_id = $1 AND id = $2
+             RETURNING assignee_user_id",
         )
         .bind(scope.organization)
         .bind(conversation)
         .bind(sent_at)
-        .execute(&mut *conn)
+        .fetch_one(&mut *conn)
         .await?;
         realtime::publish(conn, scope.organization, &Event::MessageCreated { conversation_id: conversation, message_id: message })
             .await?;
         realtime::publish(conn, scope.organization, &Event::ConversationUpdated { conversation_id: conversation }).await?;
-        notifications::customer_wrote(conn, scope.organization, conversation).await?;
+        // Whoever has the conversation hears of it.
+        if let Some(user) = assignee {
+            notifications::notify(conn, scope.organization, user, NotificationKind::Message, conversation, None, None).await?;
+        }
     }
     Ok(())
 }

@@ -97,8 +97,6 @@ pub(super) fn ThreadView(conversation: Uuid) -> impl IntoView {
         }
     });
 
-    let composer_shown = RwSignal::new(false);
-    Effect::new(move || composer_shown.set(true));
     let composing = Memo::new(move |_| {
         thread.with(|t| match t {
             Some(Ok(Thread { conversation: header, viewer, .. })) => Some(Composing {
@@ -169,7 +167,7 @@ pub(super) fn ThreadView(conversation: Uuid) -> impl IntoView {
             // Outside the thread's redraws: a draft, a quote or a half-filled template survives
             // every event, and the composer is rebuilt only when what it offers changes. It is
             // drawn once the page is live (the server's page has none), so hydration matches.
-            {move || composer_shown.get().then(|| composing.get()).flatten().map(|c| view! {
+            {move || crate::hydrated::hydrated().then(|| composing.get()).flatten().map(|c| view! {
                 <Composer conversation window_open=c.window_open may_reply=c.may_reply holder=c.holder contact=c.contact />
             })}
         </div>
