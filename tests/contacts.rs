@@ -122,6 +122,12 @@ async fn tags_fields_consent_and_notes(_: PgPoolOptions, options: PgConnectOptio
     contacts::delete_note(&db.app, &ana, note).await.unwrap();
     assert_eq!(details().await.unwrap().notes.len(), 1);
     assert_err!(contacts::delete_note(&db.app, &ana, note).await, Error::NotFound);
+
+    // Every edit that went through told the agents looking at the conversation (tags added 3 + 19
+    // times and removed once, fields set 3 times and removed once, consent twice, 2 notes written
+    // and one deleted); refused edits told nobody.
+    let announced = count(&db, "SELECT count(*) FROM events WHERE kind = 'conversation_updated'").await;
+    assert_eq!(announced, 3 + 19 + 1 + 3 + 1 + 2 + 2 + 1);
 }
 
 #[sqlx::test(migrations = false)]

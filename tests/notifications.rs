@@ -116,7 +116,7 @@ async fn a_refused_message_notifies_its_author_with_the_reason(_: PgPoolOptions,
     let text = MessageContent::Text(TextMessage::new("Your order shipped", false).unwrap());
     outbound::send(&db.app, &ana_actor, conversation, text, None).await.unwrap();
     let cloud = CloudClient::with_timeouts(Duration::from_secs(2), Duration::from_secs(2));
-    outbound::worker::send_due(&db.app, &secret_key(), &cloud, 10).await.unwrap();
+    outbound::worker::send_due(&db.app, &secret_key(), &cloud, &media_storage(), 10).await.unwrap();
 
     let page = notifications::list(&db.app, &ana_actor, None).await.unwrap();
     assert_eq!(page.unread, 1);

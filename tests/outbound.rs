@@ -188,13 +188,13 @@ async fn claims_are_leased_and_an_interrupted_send_becomes_unknown_never_resent(
         assert!(error.unwrap()["message"].as_str().unwrap().contains("may or may not"));
     }
     assert_eq!(queued(&db).await, 0);
-    assert_eq!(worker::send_due(&db.app, &secret_key(), &cloud(), 10).await.unwrap(), 0);
+    assert_eq!(worker::send_due(&db.app, &secret_key(), &cloud(), &media_storage(), 10).await.unwrap(), 0);
     assert!(graph.received().is_empty());
 
     // A person decides to send it again.
     let again = outbound::retry(&db.app, &owner.actor, first.id).await.unwrap();
     assert_eq!(again.outbound_status(), Some(OutboundStatus::Pending));
-    assert_eq!(worker::send_due(&db.app, &secret_key(), &cloud(), 10).await.unwrap(), 1);
+    assert_eq!(worker::send_due(&db.app, &secret_key(), &cloud(), &media_storage(), 10).await.unwrap(), 1);
     assert_eq!(message_row(&db, first.id).await.0, "accepted");
     assert_eq!(message_row(&db, second.id).await.0, "unknown");
 }
@@ -207,7 +207,7 @@ async fn a_refused_message_fails_with_metas_error_kept(_: PgPoolOptions, options
     let (owner, _, conversation) = setup_with(&db, &graph.base_url).await;
     let stored = outbound::send(&db.app, &owner.actor, conversation, text("Hello"), None).await.unwrap();
 
-    assert_eq!(worker::send_due(&db.app, &secret_key(), &cloud(), 10).await.unwrap(), 1);
+    assert_eq!(worker::send_due(&db.app, &secret_key(), &cloud(), &media_storage(), 10).await.unwrap(), 1);
     let (status, wamid, error) = message_row(&db, stored.id).await;
     assert_eq!((status.as_str(), wamid), ("failed", None));
     let error = error.unwrap();
@@ -220,7 +220,7 @@ async fn a_refused_message_fails_with_metas_error_kept(_: PgPoolOptions, options
 
     let again = outbound::retry(&db.app, &owner.actor, stored.id).await.unwrap();
     assert_eq!((again.outbound_status(), again.error), (Some(OutboundStatus::Pending), None));
-    worker::send_due(&db.app, &secret_key(), &cloud(), 10).await.unwrap();
+    worker::send_due(&db.app, &secret_key(), &cloud(), &media_storage(), 10).await.unwrap();
     assert_eq!(message_row(&db, stored.id).await.1.as_deref(), Some("wamid.RETRIED"));
 }
 
@@ -232,7 +232,7 @@ async fn a_rate_limited_message_waits_and_is_sent_later(_: PgPoolOptions, option
     let (owner, _, conversation) = setup_with(&db, &graph.base_url).await;
     let stored = outbound::send(&db.app, &owner.actor, conversation, text("Soon"), None).await.unwrap();
 
-    assert_eq!(worker::send_due(&db.app, &secret_key(), &cloud(), 10).await.unwrap(), 1);
+    assert_eq!(worker::send_due(&db.app, &secret_key(), &cloud(), &media_storage(), 10).await.unwrap(), 1);
     assert_eq!(message_row(&db, stored.id).await.0, "pending");
     let (attempts, error, waits): (i32, Option<String>, bool) = sqlx::query_as(
         "SELECT attempts, last_error, next_attempt_at > now() FROM outbound_queue WHERE locked_until IS NULL",
@@ -243,10 +243,10 @@ async fn a_rate_limited_message_waits_and_is_sent_later(_: PgPoolOptions, option
     assert_eq!(attempts, 1);
     assert!(error.unwrap().contains("130429"));
     assert!(waits, "backing off");
-    assert_eq!(worker::send_due(&db.app, &secret_key(), &cloud(), 10).await.unwrap(), 0, "not due yet");
+    assert_eq!(worker::send_due(&db.app, &secret_key(), &cloud(), &media_storage(), 10).await.unwrap(), 0, "not due yet");
 
     tokio::time::sleep(worker::backoff(1)).await;
-    assert_eq!(worker::send_due(&db.app, &secret_key(), &cloud(), 10).await.unwrap(), 1);
+    assert_eq!(worker::send_due(&db.app, &secret_key(), &cloud(), &media_storage(), 10).await.unwrap(), 1);
     assert_eq!(message_row(&db, stored.id).await, ("accepted".into(), Some("wamid.LATER".into()), None));
     assert_eq!(queued(&db).await, 0);
 }
@@ -274,7 +274,7 @@ async fn statuses_that_overtook_the_send_apply_and_never_move_backwards(_: PgPoo
     // Meta's "sent" webhook was processed before the worker committed the wamid.
     early_status(&db, &channel, "wamid.FAST", "sent").await;
 
-    worker::send_due(&db.app, &secret_key(), &cloud(), 10).await.unwrap();
+    worker::send_due(&db.app, &secret_key(), &cloud(), &media_storage(), 10).await.unwrap();
     assert_eq!(message_row(&db, stored.id).await.0, "sent", "accepted, then the early status applied");
 
     early_status(&db, &channel, "wamid.FAST", "read").await;
@@ -300,7 +300,7 @@ async fn a_channel_without_credentials_fails_its_messages_with_the_reason(_: PgP
     let conversation = conversation(&db, &channel, CUSTOMER, Some(1)).await;
     let stored: StoredMessage = outbound::send(&db.app, &owner.actor, conversation, text("Hi"), None).await.unwrap();
 
-    worker::send_due(&db.app, &secret_key(), &cloud(), 10).await.unwrap();
+    worker::send_due(&db.app, &secret_key(), &cloud(), &media_storage(), 10).await.unwrap();
     let (status, _, error) = message_row(&db, stored.id).await;
     assert_eq!(status, "failed");
     assert!(error.unwrap()["message"].as_str().unwrap().contains("not connected"));
@@ -356,7 +356,7 @@ async fn the_running_worker_sends_what_is_queued(_: PgPoolOptions, options: PgCo
     let db = setup(options).await;
     let graph = FakeGraph::start(vec![send_accepted("wamid.RUN")]).await;
     let (owner, _, conversation) = setup_with(&db, &graph.base_url).await;
-    let running = tokio::spawn(worker::run(db.app.clone(), secret_key(), cloud()));
+    let running = tokio::spawn(worker::run(db.app.clone(), secret_key(), cloud(), media_storage()));
     tokio::time::sleep(Duration::from_millis(200)).await;
 
     let stored = outbound::send(&db.app, &owner.actor, conversation, text("Woken up"), None).await.unwrap();
@@ -389,10 +389,10 @@ async fn a_send_meta_never_answers_is_unknown_and_not_resent(_: PgPoolOptions, o
     let stored = outbound::send(&db.app, &owner.actor, conversation, text("Did it go?"), None).await.unwrap();
 
     let impatient = CloudClient::with_timeouts(Duration::from_secs(1), Duration::from_millis(300));
-    assert_eq!(worker::send_due(&db.app, &secret_key(), &impatient, 10).await.unwrap(), 1);
+    assert_eq!(worker::send_due(&db.app, &secret_key(), &impatient, &media_storage(), 10).await.unwrap(), 1);
     let (status, wamid, error) = message_row(&db, stored.id).await;
     assert_eq!((status.as_str(), wamid), ("unknown", None));
     assert!(error.unwrap()["message"].as_str().unwrap().contains("did not answer"));
     assert_eq!(queued(&db).await, 0, "never resent without a person deciding to");
-    assert_eq!(worker::send_due(&db.app, &secret_key(), &impatient, 10).await.unwrap(), 0);
+    assert_eq!(worker::send_due(&db.app, &secret_key(), &impatient, &media_storage(), 10).await.unwrap(), 0);
 }

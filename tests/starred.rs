@@ -188,7 +188,7 @@ async fn a_reply_quoting_a_message_is_stored_and_sent_with_its_context(_: PgPool
     let reply = outbound::send(&db.app, &owner.actor, conversation, text, Some(ReplyTo::Message(question))).await.unwrap();
     assert_eq!(reply.context_wamid.as_deref(), Some(wamid.as_str()));
     let cloud = CloudClient::with_timeouts(std::time::Duration::from_secs(2), std::time::Duration::from_secs(2));
-    assert_eq!(worker::send_due(&db.app, &secret_key(), &cloud, 10).await.unwrap(), 1);
+    assert_eq!(worker::send_due(&db.app, &secret_key(), &cloud, &media_storage(), 10).await.unwrap(), 1);
     let sent = graph.received();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0]["context"]["message_id"], wamid.as_str());
@@ -254,7 +254,7 @@ async fn reactions_are_attached_to_the_message_they_are_on(_: PgPoolOptions, opt
     let sent = reactions::react(&db.app, &owner.actor, question, "🙏").await.unwrap();
     assert_eq!((sent.kind.as_str(), sent.status.as_str()), ("reaction", "pending"));
     let cloud = CloudClient::with_timeouts(std::time::Duration::from_secs(2), std::time::Duration::from_secs(2));
-    assert_eq!(worker::send_due(&db.app, &secret_key(), &cloud, 10).await.unwrap(), 1);
+    assert_eq!(worker::send_due(&db.app, &secret_key(), &cloud, &media_storage(), 10).await.unwrap(), 1);
     let wire = &graph.received()[0];
     assert_eq!(wire["type"], "reaction");
     assert_eq!(wire["reaction"]["message_id"], format!("wamid.{}", question.0));

@@ -211,7 +211,7 @@ async fn a_template_with_missing_or_invalid_values_is_refused_and_a_valid_one_qu
     assert_eq!(message.body, "Order #42\n\nHi Zoë, your order #42 arrives on Friday.\n\nDemo Company");
     assert_eq!(count(&db, "SELECT count(*) FROM outbound_queue").await, 1);
 
-    worker::send_due(&db.app, &secrets, &cloud, 10).await.unwrap();
+    worker::send_due(&db.app, &secrets, &cloud, &media_storage(), 10).await.unwrap();
     let sent = graph.received().pop().unwrap();
     assert_eq!(sent["template"]["name"], "order_update");
     assert_eq!(

@@ -11,6 +11,7 @@ use bytes::Bytes;
 use common::*;
 use parley::domain::cloud::webhook::{Change, MessageContent, MessageStatus, Notification};
 use parley::domain::{ChannelId, OrganizationId};
+use parley::realtime::{self, Event, EventId};
 use parley::webhooks::signature::{SignatureError, sign};
 use parley::webhooks::{Receiver, Refusal, process, worker};
 use serde_json::Value;
@@ -267,8 +268,14 @@ async fn every_inbound_message_type_is_stored_as_one_message(_: PgPoolOptions, o
     let pending = parley::webhooks::media::pending(&w.db.app, 10).await.unwrap();
     assert_eq!(pending.len(), 5);
     assert!(pending.iter().all(|p| p.organization_id == w.channel.organization_id && p.channel_id == w.channel.id));
-    parley::webhooks::media::stored(&w.db.app, pending[0].organization_id, pending[0].id, "media/abc").await.unwrap();
+    parley::webhooks::media::stored(&w.db.app, pending[0].organization_id, pending[0].id, "media/abc", 42).await.unwrap();
     assert_eq!(parley::webhooks::media::pending(&w.db.app, 10).await.unwrap().len(), 4);
+    let kept: (Option<String>, Option<i64>) = sqlx::query_as("SELECT storage_key, file_size FROM media WHERE id = $1")
+        .bind(pending[0].id)
+        .fetch_one(&w.db.root)
+        .await
+        .unwrap();
+    assert_eq!(kept, (Some("media/abc".to_owned()), Some(42)), "the stored files picker shows its size");
 }
 
 #[sqlx::test(migrations = false)]
@@ -565,4 +572,86 @@ async fn a_delivery_postgres_refuses_does_not_fail_the_commit_it_shares(_: PgPoo
         }
     }
     assert_eq!(w.count("SELECT count(*) FROM webhook_events").await, 29);
+}
+
+/// The text fixture as message `wamid`; with `broken`, a second message follows whose timestamp
+/// no calendar holds, so the delivery fails after its first message was written.
+fn text_delivery(wamid: &str, broken: bool) -> Vec<u8> {
+    let mut body: Value = serde_json::from_slice(&webhook_fixture("message_text")).unwrap();
+    let messages = &mut body["entry"][0]["changes"][0]["value"]["messages"];
+    messages[0]["id"] = wamid.into();
+    if broken {
+        let mut late = messages[0].clone();
+        late["id"] = format!("{wamid}-late").into();
+        late["timestamp"] = "99999999999999".into();
+        messages.as_array_mut().unwrap().push(late);
+    }
+    serde_json::to_vec(&body).unwrap()
+}
+
+#[sqlx::test(migrations = false)]
+async fn one_bad_delivery_rolls_back_alone_in_its_organizations_transaction(_: PgPoolOptions, options: PgConnectOptions) {
+    let w = world(options).await;
+    let wamids = ["wamid.burst-1", "wamid.burst-2", "wamid.burst-bad", "wamid.burst-4", "wamid.burst-5"];
+    for wamid in wamids {
+        let body = text_delivery(wamid, wamid.ends_with("bad"));
+        deliver_to(&w.receiver, &w.channel.key, APP_SECRET, &body).await.unwrap();
+    }
+    assert_eq!(worker::process_batch(&w.db.app, 50).await.unwrap(), 5, "one batch, one organization");
+
+    let stored: Vec<(Uuid, String)> =
+        sqlx::query_as("SELECT id, wamid FROM messages ORDER BY wamid").fetch_all(&w.db.root).await.unwrap();
+    let stored_wamids: Vec<&str> = stored.iter().map(|(_, wamid)| wamid.as_str()).collect();
+    let good = ["wamid.burst-1", "wamid.burst-2", "wamid.burst-4", "wamid.burst-5"];
+    assert_eq!(stored_wamids, good, "the bad delivery's first message is rolled back with it");
+    let outcomes: Vec<(bool, i32, Option<String>, bool)> = sqlx::query_as(
+        "SELECT processed_at IS NOT NULL, attempts, last_error, coalesce(locked_until > now(), false) FROM webhook_events ORDER BY id",
+    )
+    .fetch_all(&w.db.root)
+    .await
+    .unwrap();
+    assert_eq!(
+        w.count("SELECT count(DISTINCT processed_at) FROM webhook_events WHERE processed_at IS NOT NULL").await,
+        1,
+        "the good ones share one transaction (now() is its start)"
+    );
+    for (i, (processed, attempts, error, backed_off)) in outcomes.into_iter().enumerate() {
+        assert_eq!(attempts, 1);
+        if i == 2 {
+            assert!(!processed && backed_off, "the bad one waits for its retry");
+            assert!(error.unwrap().contains("timestamp"), "and keeps why");
+        } else {
+            assert!(processed && error.is_none() && !backed_off, "delivery {i} processed");
+        }
+    }
+
+    // Events of the batch in the deliveries' order; a browser resuming after any of them gets
+    // exactly the ones after it.
+    let all = realtime::events_since(&w.db.app, &w.owner.actor, EventId(0), 100).await.unwrap().events;
+    let created: Vec<Uuid> = all
+        .iter()
+        .filter_map(|(_, event)| match event {
+            Event::MessageCreated { message_id, .. } => Some(*message_id),
+            _ => None,
+        })
+        .collect();
+    let by_wamid = |wamid: &str| stored.iter().find(|(_, w)| w == wamid).unwrap().0;
+    let expected: Vec<Uuid> = good.map(by_wamid).into();
+    assert_eq!(created, expected);
+    assert_eq!(all.len(), 8, "MessageCreated and ConversationUpdated of each stored message");
+    for (n, (id, _)) in all.iter().enumerate() {
+        let rest = realtime::events_since(&w.db.app, &w.owner.actor, *id, 100).await.unwrap();
+        assert!(rest.complete);
+        assert_eq!(rest.events, all[n + 1..], "resuming after event {id}");
+    }
+
+    // Retried once its backoff has passed, alone, and failing alone again.
+    assert_eq!(worker::process_batch(&w.db.app, 50).await.unwrap(), 0, "backing off");
+    sqlx::query("UPDATE webhook_events SET locked_until = now() - interval '1 second' WHERE processed_at IS NULL")
+        .execute(&w.db.root)
+        .await
+        .unwrap();
+    assert_eq!(worker::process_batch(&w.db.app, 50).await.unwrap(), 1);
+    assert_eq!(w.count("SELECT count(*) FROM webhook_events WHERE attempts = 2 AND last_error LIKE '%timestamp%'").await, 1);
+    assert_eq!(w.count("SELECT count(*) FROM messages").await, 4);
 }

@@ -1,6 +1,6 @@
 // The contact panel beside the thread: the demo agent renames the customer (the list and the
-// header follow, in the owner's browser too, live), tags them, writes a note, sets a custom
-// field and records their opt-in.
+// header follow, in the owner's browser too, live), tags them (the owner's panel follows), writes
+// a note, sets a custom field and records their opt-in.
 
 import assert from 'node:assert/strict';
 import { suite } from '../support/suite.mjs';
@@ -45,6 +45,9 @@ test('an agent edits the contact beside the thread', async ({ url, page, server,
   await expectText(tags, 'wholesale-lead');
   await panel.getByRole('button', { name: 'Remove the tag vip' }).click();
   await eventually(async () => assert.equal(await tags.locator('li').count(), 1));
+  // The owner's panel follows the tags without reloading.
+  const ownerPanel = owner.getByRole('complementary', { name: 'Contact', exact: true });
+  await expectText(ownerPanel.getByTestId('contact-tags'), 'wholesale-lead', { timeout: 20_000 });
 
   // A note, signed by the agent.
   await panel.getByLabel('New note').fill('Prefers calls in the morning');

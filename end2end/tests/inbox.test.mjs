@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { suite } from '../support/suite.mjs';
 import { customerChat, customerWrites, demoChannelSubscribed, openConversation } from '../support/customers.mjs';
-import { AGENT_TAB, DEMO_AGENT, eventually, expectText, followSidebarLink, login } from '../support/app.mjs';
+import { AGENT_TAB, DEMO_AGENT, DEMO_OWNER, OWNER_TAB, eventually, expectText, followSidebarLink, login, unique } from '../support/app.mjs';
 
 const { test } = suite('inbox');
 
@@ -110,6 +110,46 @@ test('two agents see a customer live; a reply reaches the customer and its ticks
   await eventually(async () => {
     assert.equal(await page.getByTestId('conversation').filter({ hasText: 'Lara Live' }).count(), 0);
   });
+});
+
+test("an agent who does not assign cannot reply while a colleague has the conversation", async ({ url, page, server, newSession }) => {
+  await demoChannelSubscribed(server);
+  await customerWrites(server, '4915755566666', 'Cora Control', { type: 'text', text: { body: 'Who is helping me?' } });
+
+  // The owner adds a second agent, Bea, with the built-in Agent role (no right to assign).
+  const bea = { name: 'Bea Backup', email: `bea-${unique()}@example.com`, password: 'bea-initial-password' };
+  const { page: owner } = await newSession();
+  await login(owner, url, { ...DEMO_OWNER, tab: OWNER_TAB });
+  await followSidebarLink(owner, 'Team members');
+  await owner.getByRole('row').filter({ hasText: DEMO_OWNER.email }).waitFor();
+  await owner.getByLabel('Name', { exact: true }).fill(bea.name);
+  await owner.getByLabel('Email', { exact: true }).fill(bea.email);
+  await owner.getByLabel('Role', { exact: true }).selectOption({ label: 'Agent' });
+  await owner.getByRole('radio', { name: 'Set an initial password' }).check();
+  await owner.getByLabel('Initial password', { exact: true }).fill(bea.password);
+  await owner.getByRole('button', { name: 'Add member', exact: true }).click();
+  await owner.getByRole('status').filter({ hasText: `${bea.name} was added.` }).waitFor();
+
+  // Andre takes control; Bea, looking at the same conversation, sees who has it and no composer.
+  await login(page, url, { ...DEMO_AGENT, tab: AGENT_TAB });
+  await openConversation(page, url, 'Cora Control');
+  const { page: beaPage } = await newSession();
+  await login(beaPage, url, { email: bea.email, password: bea.password, tab: AGENT_TAB });
+  await openConversation(beaPage, url, 'Cora Control');
+  await expectText(beaPage.getByTestId('assignment'), 'Unassigned');
+  await page.getByRole('button', { name: 'Take control' }).click();
+  await expectText(page.getByTestId('assignment'), 'You have this conversation');
+  await expectText(beaPage.getByTestId('assignment'), 'Andre Agent has this conversation', { timeout: 20_000 });
+  await expectText(beaPage.locator('.composer-closed'), 'Andre Agent has this conversation: only they reply.');
+  assert.equal(await beaPage.getByLabel('Message', { exact: true }).count(), 0, 'Bea has nowhere to type');
+  assert.equal(await beaPage.getByRole('button', { name: 'Take control' }).count(), 0, 'nor may she take it over');
+
+  // Andre releases it: Bea may reply again, live.
+  await page.getByRole('button', { name: 'Release' }).click();
+  await beaPage.getByLabel('Message', { exact: true }).waitFor({ timeout: 20_000 });
+  await beaPage.getByLabel('Message', { exact: true }).fill('Bea here, happy to help');
+  await beaPage.getByLabel('Message', { exact: true }).press('Enter');
+  await expectText(page.getByTestId('message').last(), 'Bea here, happy to help', { timeout: 20_000 });
 });
 
 test("a customer's photo shows in the thread and their document downloads", async ({ url, page, server }) => {

@@ -71,7 +71,12 @@ pub async fn serve(config: &Config, state: AppState) -> Result<(), StartError> {
 
 pub async fn serve_on(listener: tokio::net::TcpListener, config: &Config, state: AppState) -> Result<(), StartError> {
     tokio::spawn(parley::webhooks::worker::run(state.pool.clone(), parley::webhooks::worker::POLL));
-    tokio::spawn(parley::inbox::outbound::worker::run(state.pool.clone(), state.secrets.clone(), state.cloud.clone()));
+    tokio::spawn(parley::inbox::outbound::worker::run(
+        state.pool.clone(),
+        state.secrets.clone(),
+        state.cloud.clone(),
+        state.media.clone(),
+    ));
     tokio::spawn(parley::templates::run(state.pool.clone(), state.secrets.clone(), state.cloud.clone()));
     tokio::spawn(parley::media::download::run(
         state.pool.clone(),

@@ -101,7 +101,11 @@ struct Parley {
     admin: sqlx::PgPool,
     secrets: parley::secrets::SecretKey,
     cloud: CloudClient,
+    storage: parley::media::MediaStorage,
     owner: Actor,
+    /// Where Parley serves, and the owner's session there.
+    url: String,
+    session: String,
 }
 
 async fn parley_connected_to(s: &Sandbox, options: PgConnectOptions) -> Parley {
@@ -115,6 +119,7 @@ async fn parley_connected_to(s: &Sandbox, options: PgConnectOptions) -> Parley {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let public_url = format!("http://{}", listener.local_addr().unwrap());
     let storage_dir = std::env::temp_dir().join(format!("parley-outbound-sandbox-{}", uuid::Uuid::now_v7()));
+    let storage = parley::media::MediaStorage::directory(&storage_dir).unwrap();
     let state = parley_server::http::ServerState {
         app: parley_app::context::AppState {
             pool: pool.clone(),
@@ -123,7 +128,7 @@ async fn parley_connected_to(s: &Sandbox, options: PgConnectOptions) -> Parley {
             secure_cookies: false,
             secrets: secrets.clone(),
             cloud: cloud.clone(),
-            media: parley::media::MediaStorage::directory(&storage_dir).unwrap(),
+            media: storage.clone(),
         },
         leptos: leptos::prelude::LeptosOptions::builder().output_name("parley").build(),
         metrics: Default::default(),
@@ -154,8 +159,7 @@ async fn parley_connected_to(s: &Sandbox, options: PgConnectOptions) -> Parley {
     let channel = channels::create(&pool, &secrets, &owner, &form).await.unwrap().channel;
     channels::validate(&pool, &secrets, &cloud, &owner, channel.id).await.unwrap();
     channels::subscribe(&pool, &secrets, &cloud, &public_url, &owner, channel.id).await.unwrap();
-    let _ = std::fs::remove_dir_all(&storage_dir);
-    Parley { pool, admin, secrets, cloud, owner }
+    Parley { pool, admin, secrets, cloud, storage, owner, url: public_url, session: token.0 }
 }
 
 impl Parley {
@@ -163,7 +167,7 @@ impl Parley {
     async fn work(&self) {
         parley::webhooks::worker::process_batch(&self.pool, 100).await.unwrap();
         parley::webhooks::process::retry_pending_statuses(&self.pool, 100).await.unwrap();
-        worker::send_due(&self.pool, &self.secrets, &self.cloud, 100).await.unwrap();
+        worker::send_due(&self.pool, &self.secrets, &self.cloud, &self.storage, 100).await.unwrap();
     }
 
     /// Keeps working until `done` holds for the query's answer; fails after 15 s.
@@ -197,6 +201,20 @@ impl Parley {
     async fn reply(&self, conversation: ConversationId, body: &str) -> MessageId {
         let content = MessageContent::Text(TextMessage::new(body, false).unwrap());
         outbound::send(&self.pool, &self.owner, conversation, content, None).await.unwrap().id
+    }
+
+    /// Uploads a file in the conversation's composer, as the browser does.
+    async fn upload(&self, conversation: ConversationId, name: &str, mime_type: &str, bytes: &[u8]) -> reqwest::Response {
+        let file = reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_owned()).mime_str(mime_type).unwrap();
+        let form = reqwest::multipart::Form::new().text("conversation", conversation.0.to_string()).part("file", file);
+        reqwest::Client::new()
+            .post(format!("{}/media/uploads", self.url))
+            .header("origin", &self.url)
+            .header("cookie", format!("{}={}", parley::auth::sessions::COOKIE_NAME, self.session))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
     }
 
     async fn status_of(&self, message: MessageId, until: &[&str]) -> String {
@@ -274,7 +292,7 @@ async fn rate_limited_replies_are_retried_until_they_are_sent(_: PgPoolOptions, 
     for body in ["One", "Two", "Three"] {
         messages.push(parley.reply(conversation, body).await);
     }
-    worker::send_due(&parley.pool, &parley.secrets, &parley.cloud, 100).await.unwrap();
+    worker::send_due(&parley.pool, &parley.secrets, &parley.cloud, &parley.storage, 100).await.unwrap();
     let waiting: Vec<(i32, Option<String>)> =
         sqlx::query_as("SELECT attempts, last_error FROM outbound_queue").fetch_all(&parley.admin).await.unwrap();
     assert!(!waiting.is_empty(), "one message a second: the others are told to wait");
@@ -322,7 +340,7 @@ async fn a_reply_written_while_meta_is_down_is_sent_when_it_is_back(_: PgPoolOpt
     s.running.shutdown().await;
 
     let message = parley.reply(conversation, "Yes, until 6").await;
-    assert_eq!(worker::send_due(&parley.pool, &parley.secrets, &parley.cloud, 10).await.unwrap(), 1);
+    assert_eq!(worker::send_due(&parley.pool, &parley.secrets, &parley.cloud, &parley.storage, 10).await.unwrap(), 1);
     assert_eq!(parley.row(message).await.0, "pending", "kept, to be sent later");
     let (attempts, error): (i32, Option<String>) =
         sqlx::query_as("SELECT attempts, last_error FROM outbound_queue").fetch_one(&parley.admin).await.unwrap();
@@ -337,6 +355,51 @@ async fn a_reply_written_while_meta_is_down_is_sent_when_it_is_back(_: PgPoolOpt
     assert_eq!(sent.len(), 1, "sent once: {chat:#?}");
     assert_eq!(sent[0]["wamid"], wamid.as_str());
     assert_eq!(sent[0]["message"]["text"]["body"], "Yes, until 6");
+    s.running.shutdown().await;
+    parley.close().await;
+}
+
+#[sqlx::test(migrations = false)]
+async fn an_uploaded_file_is_put_on_meta_once_and_reaches_the_customer(_: PgPoolOptions, options: PgConnectOptions) {
+    use parley::domain::attachment::StoredFile;
+    let s = Sandbox::start(database_url(&options), free_addr()).await;
+    let parley = parley_connected_to(&s, options).await;
+    s.customer_says(CUSTOMER, "Can I see the menu?").await;
+    let conversation = parley.conversation_of(CUSTOMER).await;
+
+    let refused = parley.upload(conversation, "cat.gif", "image/gif", b"GIF89a").await;
+    assert_eq!(refused.status(), 400);
+    assert_eq!(refused.json::<Value>().await.unwrap()["error"], "WhatsApp does not accept files of type \"image/gif\"");
+    let elsewhere = parley.upload(ConversationId(uuid::Uuid::now_v7()), "menu.pdf", "application/pdf", b"%PDF-1.4").await;
+    assert_eq!(elsewhere.status(), 404, "a conversation that is not the organization's");
+
+    let pdf = b"%PDF-1.4 the bakery's menu";
+    let uploaded = parley.upload(conversation, "menu.pdf", "application/pdf", pdf).await;
+    assert_eq!(uploaded.status(), 200);
+    let stored: StoredFile = uploaded.json().await.unwrap();
+    assert_eq!(stored.filename.as_deref(), Some("menu.pdf"));
+    assert_eq!(stored.size, Some(pdf.len() as i64));
+
+    let first = outbound::send_file(&parley.pool, &parley.owner, conversation, stored.id, "Our menu", None).await.unwrap();
+    assert_eq!((first.kind.as_str(), first.body.as_str()), ("document", "Our menu menu.pdf"));
+    assert_eq!(parley.status_of(first.id, &["read"]).await, "read");
+    let again = outbound::send_file(&parley.pool, &parley.owner, conversation, stored.id, "", None).await.unwrap();
+    assert_eq!(parley.status_of(again.id, &["read"]).await, "read");
+
+    let chat = s.chat(CUSTOMER).await;
+    let documents: Vec<&Value> = chat.iter().filter(|m| m["message"]["type"] == "document").collect();
+    assert_eq!(documents.len(), 2, "{chat:?}");
+    let shown = &documents[0]["message"]["document"];
+    assert_eq!((shown["caption"].as_str(), shown["filename"].as_str()), (Some("Our menu"), Some("menu.pdf")));
+    let media_id = shown["id"].as_str().expect("sent by Meta's media id");
+    assert_eq!(documents[1]["message"]["document"]["id"], media_id, "the second send reuses the upload");
+    let account = parley::cloud::GraphAccount { base_url: s.running.graph_base_url(), access_token: TOKEN.into() };
+    let on_meta = parley.cloud.media_info(&account, media_id).await.unwrap();
+    assert_eq!(on_meta.mime_type, "application/pdf");
+    assert_eq!(on_meta.sha256, hex::encode(<sha2::Sha256 as sha2::Digest>::digest(pdf)));
+    let uploads: i64 = sqlx::query_scalar("SELECT count(*) FROM media_uploads").fetch_one(&parley.admin).await.unwrap();
+    assert_eq!(uploads, 1);
+
     s.running.shutdown().await;
     parley.close().await;
 }

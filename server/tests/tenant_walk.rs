@@ -115,7 +115,7 @@ async fn furnish_b(pool: &PgPool) -> TenantB {
         quick_reply: uuid::Uuid::nil(),
         contact: uuid::Uuid::nil(),
         note: uuid::Uuid::nil(),
-        secrets: vec!["Beta Secret Customer", "beta secret message", "Beta Secret", "beta-app-secret-value", "beta-access-token-value", "beta-verify-token", "bianca@beta.example", "bob@beta.example", "Bob Betamember", "beta-logo-bytes"],
+        secrets: vec!["Beta Secret Customer", "beta secret message", "Beta Secret", "beta-app-secret-value", "beta-access-token-value", "beta-verify-token", "bianca@beta.example", "bob@beta.example", "Bob Betamember", "beta-logo-bytes", "Beta Secret Prices.pdf"],
     }
 }
 
@@ -159,6 +159,18 @@ async fn furnish_b_conversation(admin: &PgPool, b: &TenantB) -> (uuid::Uuid, uui
     .bind(b.organization)
     .bind(b.owner)
     .bind(conversation)
+    .execute(admin)
+    .await
+    .unwrap();
+    // A stored file of B's, sharing the message's id too; its key leads nowhere, so a leak across
+    // organizations would fail loudly rather than serve it.
+    sqlx::query(
+        "INSERT INTO media (id, organization_id, channel_id, meta_media_id, mime_type, filename, storage_key, download_state)
+         VALUES ($1, $2, $3, 'beta-media', 'application/pdf', 'Beta Secret Prices.pdf', 'nowhere', 'stored')",
+    )
+    .bind(message)
+    .bind(b.organization)
+    .bind(b.channel)
     .execute(admin)
     .await
     .unwrap();
@@ -226,6 +238,8 @@ async fn snapshot(admin: &PgPool, b: &TenantB) -> Vec<String> {
         ("quick_replies", "organization_id"),
         ("contact_notes", "organization_id"),
         ("templates", "organization_id"),
+        ("media", "organization_id"),
+        ("media_uploads", "organization_id"),
     ] {
         let sql = format!("SELECT row_to_json(t)::text FROM {table} t WHERE {column} = $1 ORDER BY 1");
         rows.extend(sqlx::query_scalar::<_, String>(&sql).bind(b.organization).fetch_all(admin).await.unwrap());
@@ -300,6 +314,8 @@ fn calls(b: &TenantB) -> BTreeMap<&'static str, Vec<String>> {
         ),
         ("get_thread", vec![format!("conversation={conversation}")]),
         ("send_reply", vec![format!("conversation={conversation}&text=hijacked")]),
+        ("send_attachment", vec![format!("conversation={conversation}&file={}&caption=hijacked", b.message)]),
+        ("list_stored_files", vec![String::new()]),
         ("retry_reply", vec![format!("message={}", b.message)]),
         ("mark_conversation_read", vec![format!("conversation={conversation}")]),
         ("assign_conversation", vec![format!("conversation={conversation}&take=true")]),
@@ -422,7 +438,10 @@ async fn organization_a_can_neither_read_nor_change_organization_b(_: PgPoolOpti
 
     let token = sessions::start(&pool, a.user_id, Some(a.organization_id)).await.unwrap().0;
     for (path, _) in own_routes() {
-        let uri = path.replace("{organization}", &b.organization.to_string()).replace("{message}", &b.message.to_string());
+        let uri = path
+            .replace("{organization}", &b.organization.to_string())
+            .replace("{message}", &b.message.to_string())
+            .replace("{file}", &b.message.to_string());
         let (status, text) = send(&app, Method::GET, &uri, String::new(), &token).await;
         for secret in &b.secrets {
             assert!(!text.contains(secret), "GET {uri} leaked {secret:?}");
@@ -431,6 +450,25 @@ async fn organization_a_can_neither_read_nor_change_organization_b(_: PgPoolOpti
             assert_eq!(status, StatusCode::NOT_FOUND, "GET {uri} with B's id");
         }
     }
+
+    // An upload into B's conversation is refused as if it did not exist.
+    let boundary = "walk-boundary";
+    let body = format!(
+        "--{boundary}\r\ncontent-disposition: form-data; name=\"conversation\"\r\n\r\n{}\r\n\
+         --{boundary}\r\ncontent-disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\ncontent-type: application/pdf\r\n\r\n%PDF-1.4\r\n\
+         --{boundary}--\r\n",
+        b.conversation
+    );
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri("/media/uploads")
+        .header("origin", ORIGIN)
+        .header("cookie", format!("{COOKIE_NAME}={token}"))
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(Body::from(body))
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND, "an upload into B's conversation");
 
     assert_eq!(before, snapshot(&admin, &b).await, "organization B's rows changed");
 }
@@ -465,5 +503,14 @@ async fn state_changing_requests_from_other_sites_are_refused(_: PgPoolOptions, 
     }
     let teams: i64 = sqlx::query_scalar("SELECT count(*) FROM teams").fetch_one(&pool).await.unwrap();
     assert_eq!(teams, 0, "no forged team was created");
+    let forged_upload = Request::builder()
+        .method(Method::POST)
+        .uri("/media/uploads")
+        .header("cookie", format!("{COOKIE_NAME}={token}"))
+        .header("origin", "https://evil.example")
+        .header("content-type", "multipart/form-data; boundary=x")
+        .body(Body::from("--x--\r\n"))
+        .unwrap();
+    assert_eq!(app.clone().oneshot(forged_upload).await.unwrap().status(), StatusCode::FORBIDDEN, "a forged upload");
     let _ = BuiltInRole::Owner;
 }

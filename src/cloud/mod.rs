@@ -144,6 +144,9 @@ impl CloudClient {
         phone_number_id: &str,
         message: &OutboundMessage,
     ) -> Result<SendAccepted, CloudError> {
+        if message.stored_file().is_some() {
+            return Err(MessageRejected::Invalid("The attached file was not uploaded to WhatsApp first".into()).into());
+        }
         let url = graph_url(account, &[phone_number_id, "messages"])?;
         self.call(account, self.http.post(url).json(message)).await
     }

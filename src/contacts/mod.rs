@@ -9,7 +9,6 @@ use crate::domain::contact::{
     ContactDetails, ContactName, ContactNote, CustomFieldKey, CustomFieldValue, FIELDS_PER_CONTACT, NoteBody, OptIn, Tag,
     opt_in_source, with_tag,
 };
-use crate::domain::event::Event;
 use crate::domain::{Actor, Permission};
 use crate::error::OnField;
 use crate::realtime;
@@ -98,34 +97,11 @@ pub async fn for_conversation(pool: &PgPool, actor: &Actor, conversation: Uuid) 
     })
 }
 
-/// Names the contact; an empty name clears it, and the WhatsApp profile name shows again. Every
-/// conversation with them is announced, so other agents' lists and headers follow at once.
+/// Names the contact; an empty name clears it, and the WhatsApp profile name shows again. Other
+/// agents' lists and headers follow at once.
 pub async fn rename(pool: &PgPool, actor: &Actor, contact: Uuid, name: &str) -> Result<()> {
-    authorize(actor, Permission::ContactsWrite)?;
     let name = ContactName::parse(name).on_field("name")?;
-    let organization = actor.organization_id;
-    let mut tx = db::scoped(pool, Some(organization), Some(actor.user_id)).await?;
-    realtime::lock_order(&mut tx, organization).await?;
-    let updated = sqlx::query("UPDATE contacts SET name = $3, updated_at = now() WHERE organization_id = $1 AND id = $2")
-        .bind(organization)
-        .bind(contact)
-        .bind(name.as_ref().map(ContactName::as_str))
-        .execute(&mut *tx)
-        .await?;
-    if updated.rows_affected() == 0 {
-        return Err(Error::NotFound);
-    }
-    let conversations: Vec<Uuid> =
-        sqlx::query_scalar("SELECT id FROM conversations WHERE organization_id = $1 AND contact_id = $2 ORDER BY id")
-            .bind(organization)
-            .bind(contact)
-            .fetch_all(&mut *tx)
-            .await?;
-    for conversation_id in conversations {
-        realtime::publish(&mut tx, organization, &Event::ConversationUpdated { conversation_id }).await?;
-    }
-    tx.commit().await?;
-    Ok(())
+    update(pool, actor, contact, "name = $3", name.as_ref().map(|n| n.as_str().to_owned())).await
 }
 
 /// Adds a tag (normalized; once; at most twenty per contact).
@@ -141,8 +117,7 @@ pub async fn add_tag(pool: &PgPool, actor: &Actor, contact: Uuid, tag: &str) -> 
             .ok_or(Error::NotFound)?;
     let tags = with_tag(&tags, &tag).on_field("tag")?;
     set_column(&mut tx, actor, contact, "tags = $3", tags).await?;
-    tx.commit().await?;
-    Ok(())
+    announced(tx, actor, contact).await
 }
 
 pub async fn remove_tag(pool: &PgPool, actor: &Actor, contact: Uuid, tag: &str) -> Result<()> {
@@ -168,8 +143,7 @@ pub async fn set_field(pool: &PgPool, actor: &Actor, contact: Uuid, key: &str, v
     }
     let entry = serde_json::json!({ key.as_str(): value.as_str() });
     set_column(&mut tx, actor, contact, "custom_fields = custom_fields || $3", entry).await?;
-    tx.commit().await?;
-    Ok(())
+    announced(tx, actor, contact).await
 }
 
 pub async fn remove_field(pool: &PgPool, actor: &Actor, contact: Uuid, key: &str) -> Result<()> {
@@ -196,8 +170,7 @@ pub async fn set_opt_in(pool: &PgPool, actor: &Actor, contact: Uuid, status: Opt
     if updated.rows_affected() == 0 {
         return Err(Error::NotFound);
     }
-    tx.commit().await?;
-    Ok(())
+    announced(tx, actor, contact).await
 }
 
 pub async fn add_note(pool: &PgPool, actor: &Actor, contact: Uuid, body: &str) -> Result<Uuid> {
@@ -218,20 +191,21 @@ pub async fn add_note(pool: &PgPool, actor: &Actor, contact: Uuid, body: &str) -
     if inserted.rows_affected() == 0 {
         return Err(Error::NotFound);
     }
-    tx.commit().await?;
+    announced(tx, actor, contact).await?;
     Ok(id)
 }
 
 /// Deletes a note its author wrote; someone else's note is theirs to delete.
 pub async fn delete_note(pool: &PgPool, actor: &Actor, note: Uuid) -> Result<()> {
     let mut tx = writing(pool, actor).await?;
-    let author: Option<Uuid> =
-        sqlx::query_scalar("SELECT author_user_id FROM contact_notes WHERE organization_id = $1 AND id = $2 FOR UPDATE")
-            .bind(actor.organization_id)
-            .bind(note)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(Error::NotFound)?;
+    let (author, contact): (Option<Uuid>, Uuid) = sqlx::query_as(
+        "SELECT author_user_id, contact_id FROM contact_notes WHERE organization_id = $1 AND id = $2 FOR UPDATE",
+    )
+    .bind(actor.organization_id)
+    .bind(note)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(Error::NotFound)?;
     if author != Some(actor.user_id.0) {
         return Err(Error::Forbidden);
     }
@@ -240,13 +214,25 @@ pub async fn delete_note(pool: &PgPool, actor: &Actor, note: Uuid) -> Result<()>
         .bind(note)
         .execute(&mut *tx)
         .await?;
-    tx.commit().await?;
-    Ok(())
+    announced(tx, actor, contact).await
 }
 
+/// A transaction for an edit of a contact. It holds the organization's event lock from the start
+/// (before any row lock), since every edit ends by announcing the contact's conversations.
 async fn writing(pool: &PgPool, actor: &Actor) -> Result<Transaction<'static, Postgres>> {
     authorize(actor, Permission::ContactsWrite)?;
-    Ok(db::scoped(pool, Some(actor.organization_id), Some(actor.user_id)).await?)
+    let mut tx = db::scoped(pool, Some(actor.organization_id), Some(actor.user_id)).await?;
+    realtime::lock_order(&mut tx, actor.organization_id).await?;
+    Ok(tx)
+}
+
+/// Commits the edit, telling every agent with one of the contact's conversations open that it
+/// changed: their lists, headers and contact panels follow at once.
+async fn announced(mut tx: Transaction<'static, Postgres>, actor: &Actor, contact: Uuid) -> Result<()> {
+    let of_contact = "SELECT id FROM conversations WHERE organization_id = $1 AND contact_id = $2 ORDER BY id";
+    realtime::announce_conversations(&mut tx, actor.organization_id, of_contact, contact).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// One [`set_column`] in a transaction of its own.
@@ -256,8 +242,7 @@ where
 {
     let mut tx = writing(pool, actor).await?;
     set_column(&mut tx, actor, contact, assignment, value).await?;
-    tx.commit().await?;
-    Ok(())
+    announced(tx, actor, contact).await
 }
 
 /// `UPDATE contacts SET <assignment>` with `$3` bound to `value`; NotFound when the contact is

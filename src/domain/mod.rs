@@ -2,6 +2,7 @@
 //! exactly the rules the server enforces.
 
 pub mod account;
+pub mod attachment;
 pub mod channel;
 pub mod cloud;
 pub mod contact;

@@ -160,10 +160,11 @@ async fn fetch(
         return Outcome::Retry(reason);
     }
     let key = format!("{}/{}/{}", row.organization_id, row.channel_id, row.id);
+    let size = bytes.len() as u64;
     if let Err(error) = storage.put(&key, bytes).await {
         return Outcome::Retry(error.to_string());
     }
-    match pending_media::stored(pool, row.organization_id, row.id, &key).await {
+    match pending_media::stored(pool, row.organization_id, row.id, &key, size).await {
         Ok(()) => Outcome::Stored,
         // Deleted with its channel meanwhile: nothing left to record.
         Err(Error::NotFound) => Outcome::Stored,

@@ -3,11 +3,12 @@
 //! feature, not new code). Keys are `{organization}/{channel}/{media}`, so a tenant's files can be
 //! listed or removed together.
 
+pub mod attachments;
 pub mod download;
 
 use crate::auth::authorize;
 use crate::db;
-use crate::domain::{Actor, Permission};
+use crate::domain::{Actor, OrganizationId, Permission, UserId};
 use crate::{Error, Result};
 use bytes::Bytes;
 use object_store::ObjectStore;
@@ -76,7 +77,7 @@ impl MediaStorage {
     }
 }
 
-/// A customer's file as the inbox serves it to an agent.
+/// A stored file (a customer's or an agent's) as the inbox serves it to an agent.
 #[derive(Debug)]
 pub struct MessageFile {
     pub content_type: String,
@@ -100,6 +101,34 @@ pub async fn message_file(pool: &PgPool, storage: &MediaStorage, actor: &Actor, 
     .fetch_optional(&mut *tx)
     .await?;
     tx.commit().await?;
+    read_file(storage, row).await
+}
+
+/// A stored file of `organization` by its own id; another organization's file, or one not stored
+/// (yet), is `NotFound`. The caller has checked who may read it (an agent's permission, or the
+/// outbound worker sending it).
+pub(crate) async fn kept_file(
+    pool: &PgPool,
+    storage: &MediaStorage,
+    organization: OrganizationId,
+    user: Option<UserId>,
+    file: Uuid,
+) -> Result<MessageFile> {
+    let mut tx = db::scoped(pool, Some(organization), user).await?;
+    let row: Option<(Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT mime_type, filename, storage_key FROM media
+         WHERE organization_id = $1 AND id = $2 AND download_state = 'stored'",
+    )
+    .bind(organization)
+    .bind(file)
+    .fetch_optional(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    read_file(storage, row).await
+}
+
+/// The file a media row (MIME type, file name, storage key) describes; no row or no key is `NotFound`.
+async fn read_file(storage: &MediaStorage, row: Option<(Option<String>, Option<String>, Option<String>)>) -> Result<MessageFile> {
     let Some((mime_type, filename, Some(key))) = row else { return Err(Error::NotFound) };
     let bytes = storage.get(&key).await.map_err(|e| Error::Internal(format!("reading media {key}: {e}")))?;
     Ok(MessageFile { content_type: mime_type.unwrap_or_else(|| "application/octet-stream".to_owned()), filename, bytes })

@@ -6,12 +6,15 @@ use crate::domain::event::Event;
 use crate::domain::{Actor, OrganizationId};
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{broadcast, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
 /// Events buffered per subscriber; one that falls further behind catches up from the database.
 const CAPACITY: usize = 1024;
+/// Notifications read from the database together, at most.
+const READ_BATCH: usize = 256;
 const RECONNECT_AFTER: Duration = Duration::from_secs(1);
 const CLEANUP_EVERY: Duration = Duration::from_secs(3600);
 
@@ -21,6 +24,12 @@ enum Fanout {
     Event { organization: OrganizationId, id: Option<EventId>, event: Event },
     /// Notifications may have been lost (the LISTEN connection dropped, or an event could not be
     /// read): every subscriber catches up from the database.
+    Interrupted,
+}
+
+/// What the listening task passes to the forwarding task.
+enum Heard {
+    Notice(Notice),
     Interrupted,
 }
 
@@ -88,7 +97,11 @@ impl Subscription {
     }
 }
 
+/// Listens, and hands what it hears to a forwarding task: events are read from the database there,
+/// so the connection keeps being read meanwhile and a burst's notifications are read together.
 async fn run(pool: PgPool, fanout: broadcast::Sender<Arc<Fanout>>, mut stopped: oneshot::Receiver<()>) {
+    let (heard, forwarded) = mpsc::channel(CAPACITY);
+    tokio::spawn(forward(pool.clone(), fanout, forwarded));
     let mut cleanup = tokio::time::interval(CLEANUP_EVERY);
     let mut listener: Option<PgListener> = None;
     loop {
@@ -99,7 +112,7 @@ async fn run(pool: PgPool, fanout: broadcast::Sender<Arc<Fanout>>, mut stopped: 
                     Ok(l) => {
                         listener = Some(l);
                         // Whatever was notified while nobody listened is in the database.
-                        let _ = fanout.send(Arc::new(Fanout::Interrupted));
+                        let _ = heard.send(Heard::Interrupted).await;
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, "cannot listen for realtime events, retrying");
@@ -117,15 +130,20 @@ async fn run(pool: PgPool, fanout: broadcast::Sender<Arc<Fanout>>, mut stopped: 
                 Err(e) => tracing::warn!(error = %e, "expired realtime events not deleted"),
             },
             received = l.try_recv() => match received {
-                Ok(Some(notification)) => forward(&pool, &fanout, notification.payload()).await,
+                Ok(Some(notification)) => match parse_notice(notification.payload()) {
+                    Some(notice) => {
+                        let _ = heard.send(Heard::Notice(notice)).await;
+                    }
+                    None => tracing::warn!("unreadable realtime notification ignored"),
+                },
                 Ok(None) => {
                     tracing::warn!("realtime LISTEN connection lost, reconnecting");
-                    let _ = fanout.send(Arc::new(Fanout::Interrupted));
+                    let _ = heard.send(Heard::Interrupted).await;
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "realtime LISTEN failed, reconnecting");
                     listener = None;
-                    let _ = fanout.send(Arc::new(Fanout::Interrupted));
+                    let _ = heard.send(Heard::Interrupted).await;
                 }
             },
         }
@@ -138,40 +156,79 @@ async fn listen(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
     Ok(listener)
 }
 
-/// Sends a notified event to the subscribers; a stored one is read once here, for all of them.
-async fn forward(pool: &PgPool, fanout: &broadcast::Sender<Arc<Fanout>>, payload: &str) {
-    if fanout.receiver_count() == 0 {
-        return;
-    }
-    let message = match parse_notice(payload) {
-        Some(Notice::Ephemeral(organization, event)) => Fanout::Event { organization, id: None, event },
-        Some(Notice::Stored(organization, id)) => match stored(pool, organization, id).await {
-            Ok(Some(event)) => Fanout::Event { organization, id: Some(id), event },
-            // Already past its retention: nobody can be waiting for it.
-            Ok(None) => return,
-            Err(e) => {
-                tracing::warn!(error = %e, event = %id, "realtime event not read; subscribers catch up");
-                Fanout::Interrupted
-            }
-        },
-        None => {
-            tracing::warn!("unreadable realtime notification ignored");
-            return;
+/// Sends what was heard to the subscribers, in order. Whatever arrived while the previous batch
+/// was being read is read together: one query per organization rather than one per event. Ends
+/// once the listening task has.
+async fn forward(pool: PgPool, fanout: broadcast::Sender<Arc<Fanout>>, mut heard: mpsc::Receiver<Heard>) {
+    let mut batch = Vec::with_capacity(READ_BATCH);
+    while heard.recv_many(&mut batch, READ_BATCH).await > 0 {
+        if fanout.receiver_count() == 0 {
+            batch.clear();
+            continue;
         }
-    };
-    let _ = fanout.send(Arc::new(message));
+        for message in fanouts(&pool, std::mem::take(&mut batch)).await {
+            let _ = fanout.send(Arc::new(message));
+        }
+    }
 }
 
-async fn stored(pool: &PgPool, organization: OrganizationId, id: EventId) -> crate::Result<Option<Event>> {
+/// The batch as subscribers receive it: stored events read once here, for all of them.
+async fn fanouts(pool: &PgPool, batch: Vec<Heard>) -> Vec<Fanout> {
+    let mut stored = read_stored(pool, &batch).await;
+    let mut interrupted = false;
+    let mut messages = Vec::with_capacity(batch.len());
+    for heard in batch {
+        let message = match heard {
+            Heard::Interrupted => Some(Fanout::Interrupted),
+            Heard::Notice(Notice::Ephemeral(organization, event)) => Some(Fanout::Event { organization, id: None, event }),
+            Heard::Notice(Notice::Stored(organization, id)) => match stored.get_mut(&organization) {
+                // Missing: already past its retention, nobody can be waiting for it.
+                Some(Some(events)) => events.remove(&id).map(|event| Fanout::Event { organization, id: Some(id), event }),
+                // Not read: subscribers catch up from the database, once for the whole batch.
+                _ => (!std::mem::replace(&mut interrupted, true)).then_some(Fanout::Interrupted),
+            },
+        };
+        messages.extend(message);
+    }
+    messages
+}
+
+/// The batch's stored events, by organization; None for an organization whose events could not
+/// be read.
+async fn read_stored(pool: &PgPool, batch: &[Heard]) -> HashMap<OrganizationId, Option<HashMap<EventId, Event>>> {
+    let mut ids: HashMap<OrganizationId, Vec<i64>> = HashMap::new();
+    for heard in batch {
+        if let Heard::Notice(Notice::Stored(organization, id)) = heard {
+            ids.entry(*organization).or_default().push(id.0);
+        }
+    }
+    let mut stored = HashMap::with_capacity(ids.len());
+    for (organization, ids) in ids {
+        let events = match read_events(pool, organization, &ids).await {
+            Ok(events) => Some(events),
+            Err(e) => {
+                tracing::warn!(error = %e, %organization, "realtime events not read; subscribers catch up");
+                None
+            }
+        };
+        stored.insert(organization, events);
+    }
+    stored
+}
+
+async fn read_events(pool: &PgPool, organization: OrganizationId, ids: &[i64]) -> crate::Result<HashMap<EventId, Event>> {
     let mut tx = db::scoped(pool, Some(organization), None).await?;
-    let payload: Option<serde_json::Value> =
-        sqlx::query_scalar("SELECT payload FROM events WHERE organization_id = $1 AND id = $2")
+    let rows: Vec<(i64, serde_json::Value)> =
+        sqlx::query_as("SELECT id, payload FROM events WHERE organization_id = $1 AND id = ANY($2)")
             .bind(organization)
-            .bind(id.0)
-            .fetch_optional(&mut *tx)
+            .bind(ids)
+            .fetch_all(&mut *tx)
             .await?;
     tx.commit().await?;
-    payload
-        .map(|p| serde_json::from_value(p).map_err(|e| crate::Error::Internal(format!("stored event {id}: {e}"))))
-        .transpose()
+    rows.into_iter()
+        .map(|(id, payload)| {
+            let event = serde_json::from_value(payload).map_err(|e| crate::Error::Internal(format!("stored event {id}: {e}")))?;
+            Ok((EventId(id), event))
+        })
+        .collect()
 }

@@ -25,7 +25,7 @@ pub const NOTIFY_CHANNEL: &str = "parley_events";
 /// Takes the organization's event lock for the rest of the transaction (again is free). Call it at
 /// the start of a transaction that will [`publish`], before it locks any row.
 pub async fn lock_order(conn: &mut PgConnection, organization: OrganizationId) -> Result<()> {
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('parley_events:' || $1::text, 0))")
+    sqlx::query("SELECT lock_event_order($1)")
         .bind(organization)
         .execute(&mut *conn)
         .await?;
@@ -44,23 +44,33 @@ pub async fn publish(conn: &mut PgConnection, organization: OrganizationId, even
     if event.is_ephemeral() {
         return Err(Error::Internal(format!("{} events are not stored: publish them as ephemeral", event.kind())));
     }
-    lock_order(conn, organization).await?;
     let payload = serde_json::to_value(event).map_err(|e| Error::Internal(format!("event to JSON: {e}")))?;
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO events (organization_id, conversation_id, kind, payload) VALUES ($1, $2, $3, $4) RETURNING id",
-    )
-    .bind(organization)
-    .bind(event.conversation_id())
-    .bind(event.kind())
-    .bind(payload)
-    .fetch_one(&mut *conn)
-    .await?;
-    sqlx::query("SELECT pg_notify($1, $2)")
+    // Lock, insert and notify in one round trip: a burst's messages each wait for the ones ahead.
+    let id: i64 = sqlx::query_scalar("SELECT publish_event($1, $2, $3, $4, $5)")
+        .bind(organization)
+        .bind(event.conversation_id())
+        .bind(event.kind())
+        .bind(payload)
         .bind(NOTIFY_CHANNEL)
-        .bind(format!("{organization}:{id}"))
-        .execute(&mut *conn)
+        .fetch_one(&mut *conn)
         .await?;
     Ok(EventId(id))
+}
+
+/// Tells every agent looking at these conversations that they changed (lists, headers and
+/// panels read them again), when the caller's transaction commits. `sql` selects the conversation
+/// ids from the caller's organization (`$1`) and `key` (`$2`): a contact's, a file's…
+pub async fn announce_conversations(
+    conn: &mut PgConnection,
+    organization: OrganizationId,
+    sql: &str,
+    key: Uuid,
+) -> Result<()> {
+    let conversations: Vec<Uuid> = sqlx::query_scalar(sql).bind(organization).bind(key).fetch_all(&mut *conn).await?;
+    for conversation_id in conversations {
+        publish(conn, organization, &Event::ConversationUpdated { conversation_id }).await?;
+    }
+    Ok(())
 }
 
 /// Tells the organization's connected browsers, on every instance, right now; nothing is kept.

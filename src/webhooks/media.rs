@@ -3,7 +3,6 @@
 //! [`stored`] or [`failed`].
 
 use crate::db;
-use crate::domain::event::Event;
 use crate::domain::{ChannelId, OrganizationId};
 use crate::{Error, Result, realtime};
 use sqlx::PgPool;
@@ -27,8 +26,8 @@ pub async fn pending(pool: &PgPool, limit: i64) -> Result<Vec<PendingMedia>> {
 }
 
 /// The file is in storage under `storage_key`.
-pub async fn stored(pool: &PgPool, organization: OrganizationId, id: Uuid, storage_key: &str) -> Result<()> {
-    set_state(pool, organization, id, "stored", Some(storage_key), None).await
+pub async fn stored(pool: &PgPool, organization: OrganizationId, id: Uuid, storage_key: &str, size: u64) -> Result<()> {
+    set_state(pool, organization, id, "stored", Some((storage_key, size)), None).await
 }
 
 /// The file could not be fetched (expired at Meta, too large...); the reason is kept.
@@ -41,19 +40,20 @@ async fn set_state(
     organization: OrganizationId,
     id: Uuid,
     state: &str,
-    storage_key: Option<&str>,
+    kept: Option<(&str, u64)>,
     reason: Option<&str>,
 ) -> Result<()> {
     let mut tx = db::scoped(pool, Some(organization), None).await?;
     realtime::lock_order(&mut tx, organization).await?;
     let updated = sqlx::query(
-        "UPDATE media SET download_state = $3, storage_key = $4, download_error = $5, updated_at = now()
+        "UPDATE media SET download_state = $3, storage_key = $4, file_size = $5, download_error = $6, updated_at = now()
          WHERE organization_id = $1 AND id = $2",
     )
     .bind(organization)
     .bind(id)
     .bind(state)
-    .bind(storage_key)
+    .bind(kept.map(|(key, _)| key))
+    .bind(kept.map(|(_, size)| i64::try_from(size).unwrap_or(i64::MAX)))
     .bind(reason)
     .execute(&mut *tx)
     .await?;
@@ -61,15 +61,8 @@ async fn set_state(
         return Err(Error::NotFound);
     }
     // Open threads show the file (or why it is missing) instead of "loading".
-    let conversations: Vec<Uuid> =
-        sqlx::query_scalar("SELECT DISTINCT conversation_id FROM messages WHERE organization_id = $1 AND media_id = $2")
-            .bind(organization)
-            .bind(id)
-            .fetch_all(&mut *tx)
-            .await?;
-    for conversation_id in conversations {
-        realtime::publish(&mut tx, organization, &Event::ConversationUpdated { conversation_id }).await?;
-    }
+    let of_file = "SELECT DISTINCT conversation_id FROM messages WHERE organization_id = $1 AND media_id = $2";
+    realtime::announce_conversations(&mut tx, organization, of_file, id).await?;
     tx.commit().await?;
     Ok(())
 }

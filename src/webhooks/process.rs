@@ -1,4 +1,5 @@
-//! What one stored delivery means, written in one transaction scoped to its organization: contacts
+//! What one stored delivery means, written in a transaction scoped to its organization (shared with
+//! that organization's other deliveries of the batch, each in its own savepoint): contacts
 //! and conversations of inbound messages, the messages themselves, statuses of outbound messages,
 //! template reviews and channel errors. Everything here is safe to repeat: Meta delivers the same
 //! payload more than once, and a worker may die after its work but before its commit.
@@ -16,7 +17,8 @@ use crate::{Error, Result, notifications, realtime};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sqlx::{PgConnection, PgPool};
+use sqlx::{Acquire, PgConnection, PgPool};
+use std::collections::HashSet;
 use uuid::Uuid;
 
 /// The organization and channel a delivery came in through: everything it writes belongs to them.
@@ -26,44 +28,75 @@ struct Scope {
     channel: ChannelId,
 }
 
-pub(crate) async fn process(pool: &PgPool, event: &ClaimedEvent) -> Result<()> {
+/// Processes deliveries of one organization in one transaction: one ordering lock and one commit
+/// for all of them, instead of each waiting for the previous one's. Each delivery has a savepoint,
+/// so one that fails rolls back alone; returns those, with why. An `Err` means the transaction
+/// itself failed and none of them was processed.
+pub(crate) async fn process<'a>(
+    pool: &PgPool,
+    organization: OrganizationId,
+    events: &'a [ClaimedEvent],
+) -> Result<Vec<(&'a ClaimedEvent, Error)>> {
+    let mut tx = db::scoped(pool, Some(organization), None).await?;
+    // Everything written here is derived from the deliveries, which were committed durably before
+    // Meta got its 200. Should a crash lose this commit, it loses processed_at with it and the
+    // deliveries are processed again (idempotently), so the commit need not wait for the disk.
+    sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
+    realtime::lock_order(&mut tx, organization).await?;
+    let due = lock_due(&mut tx, events).await?;
+    let mut processed = Vec::with_capacity(due.len());
+    let mut failed = Vec::new();
+    for event in events.iter().filter(|e| due.contains(&e.id)) {
+        let mut savepoint = tx.begin().await?;
+        match store_delivery(&mut savepoint, organization, event).await {
+            Ok(()) => {
+                savepoint.commit().await?;
+                processed.push(event.id);
+            }
+            Err(error) => {
+                savepoint.rollback().await?;
+                failed.push((event, error));
+            }
+        }
+    }
+    sqlx::query("UPDATE webhook_events SET processed_at = now(), locked_until = NULL, last_error = NULL WHERE id = ANY($1)")
+        .bind(&processed)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(failed)
+}
+
+/// Locks the deliveries not processed yet and returns their ids. Should a lease have expired
+/// while this worker was slow, the next worker waits here and then finds them processed, instead
+/// of processing them a second time.
+async fn lock_due(conn: &mut PgConnection, events: &[ClaimedEvent]) -> Result<HashSet<i64>> {
+    let ids: Vec<i64> = events.iter().map(|e| e.id).collect();
+    let due: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM webhook_events WHERE id = ANY($1) AND processed_at IS NULL ORDER BY id FOR UPDATE")
+            .bind(&ids)
+            .fetch_all(&mut *conn)
+            .await?;
+    Ok(due.into_iter().collect())
+}
+
+/// What one delivery says: messages, statuses and errors of its channel, template reviews.
+async fn store_delivery(conn: &mut PgConnection, organization: OrganizationId, event: &ClaimedEvent) -> Result<()> {
     let notification =
         Notification::deserialize(&event.payload).map_err(|e| Error::invalid("payload", format!("unreadable notification: {e}")))?;
-    let scope = Scope { organization: event.organization, channel: event.channel };
-    let mut tx = db::scoped(pool, Some(scope.organization), None).await?;
-    // Everything written here is derived from the delivery, which was committed durably before
-    // Meta got its 200. Should a crash lose this commit, it loses processed_at with it and the
-    // delivery is processed again (idempotently), so the commit need not wait for the disk.
-    sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
-    realtime::lock_order(&mut tx, scope.organization).await?;
-    // Locks the row: should its lease have expired while this worker was slow, the next worker
-    // waits here and then finds it processed, instead of processing it a second time.
-    let due: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM webhook_events WHERE id = $1 AND processed_at IS NULL FOR UPDATE")
-            .bind(event.id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    if due.is_none() {
-        tx.commit().await?;
-        return Ok(());
-    }
+    let scope = Scope { organization, channel: event.channel };
     for (e, entry) in notification.entry.iter().enumerate() {
         for (c, change) in entry.changes.iter().enumerate() {
             match change {
                 Change::Messages(value) => {
                     let raw_messages = &event.payload["entry"][e]["changes"][c]["value"]["messages"];
-                    store_messages_value(&mut tx, scope, value, raw_messages).await?;
+                    store_messages_value(conn, scope, value, raw_messages).await?;
                 }
-                Change::TemplateStatus(update) => store_template_status(&mut tx, scope, update).await?,
+                Change::TemplateStatus(update) => store_template_status(conn, scope, update).await?,
                 Change::Other { field } => tracing::debug!(field, event = event.id, "webhook field not processed"),
             }
         }
     }
-    sqlx::query("UPDATE webhook_events SET processed_at = now(), locked_until = NULL, last_error = NULL WHERE id = $1")
-        .bind(event.id)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -108,26 +141,25 @@ async fn store_inbound(
     raw: &Value,
 ) -> Result<()> {
     let sent_at = at(message.timestamp.0)?;
-    let contact: Uuid = sqlx::query_scalar(
-        "INSERT INTO contacts (id, organization_id, wa_id, profile_name) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (organization_id, wa_id) DO UPDATE
-             SET profile_name = COALESCE(EXCLUDED.profile_name, contacts.profile_name), updated_at = now()
+    // Contact and conversation in one statement: under a burst, each round trip here is paid by
+    // every message of the organization waiting for its ordering lock.
+    let conversation: Uuid = sqlx::query_scalar(
+        "WITH contact AS (
+             INSERT INTO contacts (id, organization_id, wa_id, profile_name) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (organization_id, wa_id) DO UPDATE
+                 SET profile_name = COALESCE(EXCLUDED.profile_name, contacts.profile_name), updated_at = now()
+             RETURNING id
+         )
+         INSERT INTO conversations (id, organization_id, contact_id, channel_id)
+         SELECT $5, $2, contact.id, $6 FROM contact
+         ON CONFLICT (contact_id, channel_id) DO UPDATE SET contact_id = EXCLUDED.contact_id
          RETURNING id",
     )
     .bind(db::new_id())
     .bind(scope.organization)
     .bind(&message.from)
     .bind(profile_name)
-    .fetch_one(&mut *conn)
-    .await?;
-    let conversation: Uuid = sqlx::query_scalar(
-        "INSERT INTO conversations (id, organization_id, contact_id, channel_id) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (contact_id, channel_id) DO UPDATE SET contact_id = EXCLUDED.contact_id
-         RETURNING id",
-    )
     .bind(db::new_id())
-    .bind(scope.organization)
-    .bind(contact)
     .bind(scope.channel)
     .fetch_one(&mut *conn)
     .await?;
@@ -152,12 +184,25 @@ async fn store_inbound(
         ),
         None => None,
     };
-    let inserted: Option<Uuid> = sqlx::query_scalar(
-        "INSERT INTO messages (id, organization_id, conversation_id, channel_id, wamid, direction, kind, body, content,
-             context_wamid, media_id, status, sent_at)
-         VALUES ($1, $2, $3, $4, $5, 'inbound', $6, $7, $8, $9, $10, 'received', $11)
-         ON CONFLICT (channel_id, wamid) DO NOTHING
-         RETURNING id",
+    // Only a message new to Parley touches its conversation; a customer writing again reopens a
+    // resolved one.
+    let inserted: Option<(Uuid, Option<UserId>)> = sqlx::query_as(
+        "WITH inserted AS (
+             INSERT INTO messages (id, organization_id, conversation_id, channel_id, wamid, direction, kind, body,
+                 content, context_wamid, media_id, status, sent_at)
+             VALUES ($1, $2, $3, $4, $5, 'inbound', $6, $7, $8, $9, $10, 'received', $11)
+             ON CONFLICT (channel_id, wamid) DO NOTHING
+             RETURNING id
+         )
+         UPDATE conversations SET
+             last_message_at = GREATEST(last_message_at, $11),
+             last_inbound_at = GREATEST(last_inbound_at, $11),
+             unread_count = unread_count + 1,
+             status = CASE WHEN status = 'resolved' THEN 'open' ELSE status END,
+             updated_at = now()
+         FROM inserted
+         WHERE conversations.organization_id = $2 AND conversations.id = $3
+         RETURNING inserted.id, conversations.assignee_user_id",
     )
     .bind(db::new_id())
     .bind(scope.organization)
@@ -172,23 +217,7 @@ async fn store_inbound(
     .bind(sent_at)
     .fetch_optional(&mut *conn)
     .await?;
-    if let Some(message) = inserted {
-        // A customer writing again reopens a resolved conversation.
-        let assignee: Option<UserId> = sqlx::query_scalar(
-            "UPDATE conversations SET
-                 last_message_at = GREATEST(last_message_at, $3),
-                 last_inbound_at = GREATEST(last_inbound_at, $3),
-                 unread_count = unread_count + 1,
-                 status = CASE WHEN status = 'resolved' THEN 'open' ELSE status END,
-                 updated_at = now()
-             WHERE organization_id = $1 AND id = $2
-             RETURNING assignee_user_id",
-        )
-        .bind(scope.organization)
-        .bind(conversation)
-        .bind(sent_at)
-        .fetch_one(&mut *conn)
-        .await?;
+    if let Some((message, assignee)) = inserted {
         realtime::publish(conn, scope.organization, &Event::MessageCreated { conversation_id: conversation, message_id: message })
             .await?;
         realtime::publish(conn, scope.organization, &Event::ConversationUpdated { conversation_id: conversation }).await?;

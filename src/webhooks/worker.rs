@@ -1,6 +1,7 @@
 //! The webhook worker: claims stored deliveries (`FOR UPDATE SKIP LOCKED`, under a lease) and
-//! processes each in its own organization's transaction. Delivery to Parley is at-least-once and
-//! processing is idempotent, so a crash anywhere loses nothing and doubles nothing.
+//! processes them in transactions of their own organization, several deliveries to each. Delivery
+//! to Parley is at-least-once and processing is idempotent, so a crash anywhere loses nothing and
+//! doubles nothing.
 
 use super::ingest::NOTIFY_CHANNEL;
 use super::process;
@@ -10,6 +11,7 @@ use crate::{Error, Result};
 use serde_json::Value;
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
+use std::collections::BTreeMap;
 use std::time::Duration;
 use tokio::task::JoinSet;
 
@@ -18,8 +20,13 @@ pub const LEASE: Duration = Duration::from_secs(60);
 /// A delivery that failed this many times is left alone, its last error kept for an operator.
 pub const MAX_ATTEMPTS: i32 = 10;
 const BATCH: i64 = 100;
-/// Deliveries of one batch processed at once (each in its own transaction and connection).
+/// Transactions of one batch run at once (each on its own connection). Those of one organization
+/// wait for each other's ordering lock; other organizations' run alongside.
 const PARALLEL: usize = 4;
+/// At most this many deliveries share a transaction: the first of a burst reach browsers before
+/// the last are written, and each delivery's savepoint stays within the 64 subtransactions
+/// Postgres tracks per transaction without spilling to disk.
+const PER_TRANSACTION: usize = 32;
 /// Besides notifications, how often the worker looks for work: deliveries whose retry backoff or
 /// lease has run out, pending statuses, and everything when notifications are unavailable.
 pub const POLL: Duration = Duration::from_secs(1);
@@ -34,11 +41,12 @@ pub struct ClaimedEvent {
     pub attempts: i32,
 }
 
-/// Reserves up to `limit` due deliveries for `lease`, counting an attempt for each.
+/// Reserves up to `limit` due deliveries for `lease`, counting an attempt for each; oldest first,
+/// the order they are processed in.
 pub async fn claim(pool: &PgPool, limit: i64, lease: Duration) -> Result<Vec<ClaimedEvent>> {
     let lease_seconds = i32::try_from(lease.as_secs()).map_err(|_| Error::Internal("lease too long".into()))?;
     let rows: Vec<(i64, OrganizationId, ChannelId, Value, i32)> = sqlx::query_as(
-        "SELECT id, organization_id, channel_id, payload, attempts FROM claim_webhook_events($1, $2, $3)",
+        "SELECT id, organization_id, channel_id, payload, attempts FROM claim_webhook_events($1, $2, $3) ORDER BY id",
     )
     .bind(i32::try_from(limit).unwrap_or(i32::MAX))
     .bind(lease_seconds)
@@ -57,12 +65,12 @@ pub async fn process_batch(pool: &PgPool, limit: i64) -> Result<usize> {
     let events = claim(pool, limit, LEASE).await?;
     let claimed = events.len();
     let mut running = JoinSet::new();
-    for event in events {
+    for (organization, deliveries) in transactions(events) {
         if running.len() >= PARALLEL {
             finished(running.join_next().await);
         }
         let pool = pool.clone();
-        running.spawn(async move { handle(&pool, event).await });
+        running.spawn(async move { handle(&pool, organization, &deliveries).await });
     }
     while let Some(done) = running.join_next().await {
         finished(Some(done));
@@ -70,16 +78,48 @@ pub async fn process_batch(pool: &PgPool, limit: i64) -> Result<usize> {
     Ok(claimed)
 }
 
+/// The claimed deliveries grouped by organization, in claim order, at most [`PER_TRANSACTION`] a
+/// group: what each transaction processes.
+fn transactions(events: Vec<ClaimedEvent>) -> Vec<(OrganizationId, Vec<ClaimedEvent>)> {
+    let mut by_organization: BTreeMap<OrganizationId, Vec<ClaimedEvent>> = BTreeMap::new();
+    for event in events {
+        by_organization.entry(event.organization).or_default().push(event);
+    }
+    let mut groups = Vec::new();
+    for (organization, mut events) in by_organization {
+        while !events.is_empty() {
+            let rest = events.split_off(events.len().min(PER_TRANSACTION));
+            groups.push((organization, std::mem::replace(&mut events, rest)));
+        }
+    }
+    groups
+}
+
 fn finished(done: Option<std::result::Result<(), tokio::task::JoinError>>) {
     if let Some(Err(e)) = done {
-        tracing::error!(error = %e, "webhook processing task panicked; its delivery is retried after the lease");
+        tracing::error!(error = %e, "webhook processing task panicked; its deliveries are retried after the lease");
     }
 }
 
-async fn handle(pool: &PgPool, event: ClaimedEvent) {
-    let Err(error) = process::process(pool, &event).await else { return };
+async fn handle(pool: &PgPool, organization: OrganizationId, events: &[ClaimedEvent]) {
+    match process::process(pool, organization, events).await {
+        Ok(failures) => {
+            for (event, error) in failures {
+                failed(pool, event, &error).await;
+            }
+        }
+        // The transaction failed as a whole: nothing of it was committed.
+        Err(error) => {
+            for event in events {
+                failed(pool, event, &error).await;
+            }
+        }
+    }
+}
+
+async fn failed(pool: &PgPool, event: &ClaimedEvent, error: &Error) {
     tracing::warn!(event = event.id, attempts = event.attempts, %error, "webhook delivery not processed");
-    if let Err(e) = record_failure(pool, &event, &error).await {
+    if let Err(e) = record_failure(pool, event, error).await {
         tracing::error!(event = event.id, error = %e, "could not record a webhook processing failure");
     }
 }

@@ -227,6 +227,12 @@ macro_rules! assert_err {
     };
 }
 
+/// A media directory of the test's own.
+pub fn media_storage() -> parley::media::MediaStorage {
+    let dir = std::env::temp_dir().join(format!("parley-test-media-{}", uuid::Uuid::now_v7()));
+    parley::media::MediaStorage::directory(&dir).expect("a temporary media directory")
+}
+
 /// The instance key the webhook tests seal channel secrets with.
 pub fn secret_key() -> parley::secrets::SecretKey {
     parley::secrets::SecretKey::parse_hex(&"42".repeat(32)).expect("a valid key")

@@ -51,8 +51,9 @@ pub(super) fn FormattedText(text: String) -> impl IntoView {
         .collect_view()
 }
 
-/// A customer's file as WhatsApp shows it: the photo, sticker or video itself, a player for a
-/// voice note, a document to download; while Parley still fetches it from WhatsApp, a label.
+/// A message's file as WhatsApp shows it: the photo, sticker or video itself, a player for a
+/// voice note, a document to download; while Parley still fetches a customer's file from
+/// WhatsApp, a label.
 #[component]
 fn MediaFile(message: uuid::Uuid, kind: String, state: Option<String>, filename: Option<String>) -> impl IntoView {
     let label = match kind.as_str() {

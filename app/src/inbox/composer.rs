@@ -1,6 +1,8 @@
-//! Writing to the customer: Enter sends, Shift+Enter breaks the line; only templates when the
-//! 24-hour window is closed. A sent message is stored first and shows its ticks as Meta reports them.
+//! Writing to the customer: Enter sends, Shift+Enter breaks the line; a file goes with the text
+//! as its caption; only templates when the 24-hour window is closed. A sent message is stored
+//! first and shows its ticks as Meta reports them.
 
+use super::attachments::{AttachButtons, AttachmentChip, Attaching, SendAttachment, attach_first};
 use super::reply::{QuotedBar, Replying};
 use super::quick_reply_picker::{QuickReplyMenu, QuickReplyPicker};
 use super::templates::TemplatePicker;
@@ -22,12 +24,16 @@ pub(super) fn Composer(conversation: Uuid, window_open: bool, may_reply: bool, h
     let picker = QuickReplyPicker::new(conversation, text, input);
     let error = RwSignal::new(None::<String>);
     let send = ServerAction::<SendReply>::new();
+    let send_file = ServerAction::<SendAttachment>::new();
+    let attaching = Attaching::new();
+    let pending = move || send.pending().get() || send_file.pending().get();
     // The quote goes with the message as it is sent (the thread may redraw this composer before
     // the answer comes), and comes back should the send fail.
     let sent_quote = StoredValue::new(None);
-    Effect::new(move || match send.value().get() {
+    let answered = move |result: Option<Result<(), AppError>>| match result {
         Some(Ok(())) => {
             text.set(String::new());
+            attaching.file.set(None);
             refresh.bump();
         }
         Some(Err(err)) => {
@@ -37,23 +43,35 @@ pub(super) fn Composer(conversation: Uuid, window_open: bool, may_reply: bool, h
             error.set(Some(err.to_string()));
         }
         None => {}
-    });
+    };
+    Effect::new(move || answered(send.value().get()));
+    Effect::new(move || answered(send_file.value().get()));
     let submit = move || {
         error.set(None);
         let body = text.get_untracked();
-        if body.trim().is_empty() || send.pending().get_untracked() {
+        let file = attaching.file.get_untracked();
+        if (body.trim().is_empty() && file.is_none()) || pending() {
             return;
         }
-        match TextMessage::new(&body, false) {
-            Ok(_) => {
-                let quoted = replying.0.get_untracked();
-                let reply_to = quoted.as_ref().map(|m| m.id);
-                sent_quote.set_value(quoted);
-                replying.0.set(None);
-                send.dispatch(SendReply { conversation, text: body, reply_to });
+        let checked = match &file {
+            Some(file) if !file.kind.allows_caption() && !body.trim().is_empty() => {
+                Err(format!("{} files go without a caption: clear the text, or send it after the file", file.kind.label()))
             }
-            Err(rejected) => error.set(Some(rejected.to_string())),
+            Some(_) => Ok(()),
+            None => TextMessage::new(&body, false).map(|_| ()).map_err(|rejected| rejected.to_string()),
+        };
+        if let Err(message) = checked {
+            error.set(Some(message));
+            return;
         }
+        let quoted = replying.0.get_untracked();
+        let reply_to = quoted.as_ref().map(|m| m.id);
+        sent_quote.set_value(quoted);
+        replying.0.set(None);
+        match file {
+            Some(file) => send_file.dispatch(SendAttachment { conversation, file: file.id, caption: body, reply_to }),
+            None => send.dispatch(SendReply { conversation, text: body, reply_to }),
+        };
     };
 
     if !may_reply {
@@ -83,18 +101,34 @@ pub(super) fn Composer(conversation: Uuid, window_open: bool, may_reply: bool, h
                 <TemplatePicker conversation on_close=Callback::new(move |()| templates_open.set(false)) />
             </div>
         </Show>
-        <form class="composer" on:submit=move |ev| { ev.prevent_default(); submit(); }>
+        <form
+            class="composer"
+            on:submit=move |ev| { ev.prevent_default(); submit(); }
+            on:dragover=move |ev| ev.prevent_default()
+            on:drop=move |ev| {
+                if attach_first(conversation, ev.data_transfer().and_then(|d| d.files()), attaching) {
+                    ev.prevent_default();
+                }
+            }
+        >
             <Show when=move || error.with(Option::is_some)>
                 <p class="field-error composer-error" role="alert">{move || error.get()}</p>
             </Show>
             <QuotedBar contact />
+            <AttachmentChip attaching />
             <QuickReplyMenu picker />
+            <div class="composer-tools">
+                <AttachButtons conversation attaching />
+                <button type="button" class="button button-small" aria-expanded=move || templates_open.get().to_string() on:click=move |_| templates_open.update(|o| *o = !*o)>
+                    "Template"
+                </button>
+            </div>
             <div class="composer-row">
                 <textarea
                     node_ref=input
                     class="composer-input"
                     rows="1"
-                    placeholder="Type a message"
+                    placeholder=move || if attaching.file.with(Option::is_some) { "Add a caption (optional)" } else { "Type a message" }
                     aria-label="Message"
                     prop:value=move || text.get()
                     on:input=move |ev| {
@@ -107,6 +141,11 @@ pub(super) fn Composer(conversation: Uuid, window_open: bool, may_reply: bool, h
                                 let count = t.map_or(0, |(_, n)| n.wrapping_add(1));
                                 *t = Some((conversation, count));
                             });
+                        }
+                    }
+                    on:paste=move |ev| {
+                        if attach_first(conversation, ev.clipboard_data().and_then(|d| d.files()), attaching) {
+                            ev.prevent_default();
                         }
                     }
                     on:keydown=move |ev| {
@@ -122,11 +161,8 @@ pub(super) fn Composer(conversation: Uuid, window_open: bool, may_reply: bool, h
                         }
                     }
                 ></textarea>
-                <button type="button" class="button" aria-expanded=move || templates_open.get().to_string() on:click=move |_| templates_open.update(|o| *o = !*o)>
-                    "Template"
-                </button>
-                <button type="submit" class="button button-primary" disabled=move || send.pending().get() aria-busy=move || send.pending().get().to_string()>
-                    {move || if send.pending().get() { "Sending…" } else { "Send" }}
+                <button type="submit" class="button button-primary" disabled=pending aria-busy=move || pending().to_string()>
+                    {move || if pending() { "Sending…" } else { "Send" }}
                 </button>
             </div>
         </form>

@@ -1,6 +1,7 @@
 //! `/inbox` and `/inbox/:conversation`: the conversation list beside the open thread; `/starred`:
 //! the messages the person starred.
 
+mod attachments;
 mod bot;
 mod bubble;
 mod composer;

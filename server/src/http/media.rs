@@ -1,5 +1,6 @@
 use super::ServerState;
-use axum::extract::{Path, State};
+use axum::Json;
+use axum::extract::{Multipart, Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use http::{StatusCode, header};
@@ -35,21 +36,26 @@ pub async fn organization_logo(
     }
 }
 
-/// A customer's photo, video, voice note, document or sticker, for agents of its organization:
-/// shown in place (`inline`) with its file name for saving. Anything else is a plain 404.
+/// The photo, video, voice note, document or sticker of a message (a customer's or an agent's), for
+/// agents of its organization. Anything else is a plain 404.
 pub async fn message_media(
     State(state): State<ServerState>,
     Path(message): Path<String>,
     headers: HeaderMap,
 ) -> Response {
     let Ok(message) = uuid::Uuid::parse_str(&message) else { return not_found() };
-    let actor = match signed_in(&state, &headers).await.map(|person| person.actor) {
-        Ok(Some(actor)) => actor,
-        Ok(None) => return not_found(),
+    let actor = match member(&state, &headers).await {
+        Ok(actor) => actor,
         Err(response) => return response,
     };
     let app = &state.app;
-    match parley::media::message_file(&app.pool, &app.media, &actor, message).await {
+    file_response(parley::media::message_file(&app.pool, &app.media, &actor, message).await)
+}
+
+/// A stored file shown in place (`inline`) with its file name for saving; a file of another
+/// organization, or none, is a plain 404.
+fn file_response(file: parley::Result<parley::media::MessageFile>) -> Response {
+    match file {
         Ok(file) => {
             let name = file.filename.as_deref().map(safe_filename).unwrap_or_else(|| "whatsapp-file".to_owned());
             (
@@ -59,7 +65,7 @@ pub async fn message_media(
                     // A message's file never changes.
                     (header::CACHE_CONTROL, "private, max-age=86400, immutable".to_owned()),
                     (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
-                    // The customer's file must not run as Parley's page.
+                    // A stored file must not run as Parley's page.
                     (header::CONTENT_SECURITY_POLICY, "sandbox; default-src 'none'; img-src 'self'; media-src 'self'".to_owned()),
                 ],
                 file.bytes,
@@ -69,6 +75,77 @@ pub async fn message_media(
         Err(parley::Error::NotFound | parley::Error::Forbidden) => not_found(),
         Err(e) => internal(e),
     }
+}
+
+/// A stored file by its own id (the composer's picker shows them), for agents of its organization.
+pub async fn stored_file(State(state): State<ServerState>, Path(file): Path<String>, headers: HeaderMap) -> Response {
+    let Ok(file) = uuid::Uuid::parse_str(&file) else { return not_found() };
+    let actor = match member(&state, &headers).await {
+        Ok(actor) => actor,
+        Err(response) => return response,
+    };
+    let app = &state.app;
+    file_response(parley::media::attachments::stored_file(&app.pool, &app.media, &actor, file).await)
+}
+
+/// The most an upload may carry: WhatsApp's largest file (a 100 MB document) and the form around it.
+pub const UPLOAD_LIMIT: usize = 100 * 1024 * 1024 + 64 * 1024;
+
+/// An agent's attachment, as multipart `conversation` (its id) and `file`. Answers the stored file
+/// as JSON; a file WhatsApp would refuse gets 400 with `{"error": reason}`. Without a session, or
+/// for another organization's conversation, a plain 404.
+pub async fn upload_attachment(State(state): State<ServerState>, headers: HeaderMap, mut form: Multipart) -> Response {
+    let actor = match member(&state, &headers).await {
+        Ok(actor) => actor,
+        Err(response) => return response,
+    };
+    let (mut conversation, mut file) = (None, None);
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(e) => return refused(e.status(), &format!("The upload was cut off or malformed: {}", e.body_text())),
+        };
+        match field.name() {
+            Some("conversation") => conversation = field.text().await.ok().and_then(|t| uuid::Uuid::parse_str(t.trim()).ok()),
+            Some("file") => {
+                let name = field.file_name().unwrap_or_default().to_owned();
+                let mime_type = field.content_type().filter(|t| !t.is_empty()).unwrap_or("application/octet-stream").to_owned();
+                match field.bytes().await {
+                    Ok(bytes) => file = Some((name, mime_type, bytes)),
+                    Err(e) => return refused(e.status(), &format!("The file could not be received: {}", e.body_text())),
+                }
+            }
+            _ => {}
+        }
+    }
+    let Some(conversation) = conversation else { return not_found() };
+    let Some((filename, mime_type, bytes)) = file else {
+        return refused(StatusCode::BAD_REQUEST, "Choose a file to attach");
+    };
+    let app = &state.app;
+    let upload = parley::media::attachments::Upload {
+        conversation: parley::domain::conversation::ConversationId(conversation),
+        filename: &filename,
+        mime_type: &mime_type,
+        bytes,
+    };
+    match parley::media::attachments::upload(&app.pool, &app.media, &actor, upload).await {
+        Ok(stored) => Json(stored).into_response(),
+        Err(parley::Error::NotFound) => not_found(),
+        Err(parley::Error::Forbidden) => refused(StatusCode::FORBIDDEN, "Your role may not send messages"),
+        Err(parley::Error::Invalid { message, .. }) => refused(StatusCode::BAD_REQUEST, &message),
+        Err(e) => internal(e),
+    }
+}
+
+fn refused(status: StatusCode, reason: &str) -> Response {
+    (status, Json(serde_json::json!({ "error": reason }))).into_response()
+}
+
+/// The signed-in person acting in their current organization; otherwise a plain 404.
+async fn member(state: &ServerState, headers: &HeaderMap) -> Result<parley::domain::Actor, Response> {
+    signed_in(state, headers).await?.actor.ok_or_else(not_found)
 }
 
 /// The person the request's session cookie belongs to; without one, a plain 404.

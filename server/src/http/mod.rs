@@ -8,7 +8,7 @@ mod webhooks;
 mod ws;
 
 use axum::extract::{DefaultBodyLimit, FromRef};
-use axum::routing::{MethodRouter, get};
+use axum::routing::{MethodRouter, get, post};
 use axum::{Extension, Router, middleware};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
@@ -37,6 +37,8 @@ pub fn own_routes() -> Vec<(&'static str, MethodRouter<ServerState>)> {
         ("/metrics", get(health::metrics)),
         ("/media/organizations/{organization}/logo", get(media::organization_logo)),
         ("/media/messages/{message}", get(media::message_media)),
+        ("/media/files/{file}", get(media::stored_file)),
+        ("/media/uploads", post(media::upload_attachment).layer(DefaultBodyLimit::max(media::UPLOAD_LIMIT))),
         (
             "/webhooks/whatsapp/{key}",
             get(webhooks::verify).post(webhooks::receive).layer(DefaultBodyLimit::max(webhooks::BODY_LIMIT)),

@@ -108,18 +108,23 @@ fn mime_essence(mime_type: &str) -> String {
     mime_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase()
 }
 
-fn human_size(bytes: u64) -> String {
+/// "120 KB", "5.0 MB": a size as a person says it.
+pub fn human_size(bytes: u64) -> String {
     if bytes >= MB { format!("{:.1} MB", bytes as f64 / MB as f64) } else { format!("{} KB", bytes.div_ceil(1024)) }
 }
 
 /// Where the file of a media message comes from: an uploaded media id, or a public link Meta
-/// fetches itself.
+/// fetches itself; or, while the message waits in Parley's queue, a file Parley keeps.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum MediaSource {
     #[serde(rename = "id")]
     Id(String),
     #[serde(rename = "link")]
     Link(String),
+    /// Meta's media ids belong to one phone number and expire, so an agent's attachment is put on
+    /// Meta by the outbound worker, for the number that sends it, just before the message goes.
+    #[serde(rename = "parley_media_id")]
+    Stored(uuid::Uuid),
 }
 
 impl MediaSource {

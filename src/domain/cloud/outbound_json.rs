@@ -54,6 +54,7 @@ struct Text {
 struct Media {
     id: Option<String>,
     link: Option<String>,
+    parley_media_id: Option<uuid::Uuid>,
     caption: Option<String>,
     filename: Option<String>,
 }
@@ -64,6 +65,16 @@ impl Media {
             (Some(id), None) => MediaSource::id(id),
             (None, Some(link)) => MediaSource::link(link),
             _ => Err(MessageRejected::Invalid("Media needs either an id or a link".into())),
+        }
+    }
+
+    /// A media message may also carry a file Parley keeps (templates and headers may not: only
+    /// the outbound worker resolves it, for media messages).
+    fn message_source(&self) -> Result<MediaSource, MessageRejected> {
+        match (self.parley_media_id, &self.id, &self.link) {
+            (Some(file), None, None) => Ok(MediaSource::Stored(file)),
+            (Some(_), _, _) => Err(MessageRejected::Invalid("Media needs one source, not several".into())),
+            (None, _, _) => self.source(),
         }
     }
 }
@@ -242,7 +253,7 @@ impl Envelope {
         let media = |kind: MediaKind, media: Option<Media>| -> Result<MessageContent, MessageRejected> {
             let media = media.ok_or_else(|| missing(&format!("The {} object", kind.as_str())))?;
             let message =
-                MediaMessage::new(kind, media.source()?, media.caption.as_deref(), media.filename.as_deref())?;
+                MediaMessage::new(kind, media.message_source()?, media.caption.as_deref(), media.filename.as_deref())?;
             Ok(MessageContent::Media(message))
         };
         match self.kind.as_str() {
@@ -416,6 +427,29 @@ mod tests {
         let stored = serde_json::to_value(&message).unwrap();
         let read: OutboundMessage = serde_json::from_value(stored.clone()).unwrap();
         assert_eq!(read, message, "{stored}");
+    }
+
+    #[test]
+    fn a_stored_file_waits_in_the_queue_and_leaves_by_metas_id() {
+        let file = uuid::Uuid::from_u128(7);
+        let media = MediaMessage::new(MediaKind::Document, MediaSource::Stored(file), Some("Menu"), Some("menu.pdf")).unwrap();
+        let queued = OutboundMessage::new(to(), MessageContent::Media(media));
+        let stored = serde_json::to_value(&queued).unwrap();
+        assert_eq!(stored["document"], json!({"parley_media_id": file, "caption": "Menu", "filename": "menu.pdf"}));
+        round_trip(queued.clone());
+        assert_eq!(queued.stored_file(), Some(file));
+
+        let sent = queued.with_uploaded_file("1013859600285441").unwrap();
+        assert_eq!(sent.stored_file(), None);
+        let wire = serde_json::to_value(&sent).unwrap();
+        assert_eq!(wire["document"], json!({"id": "1013859600285441", "caption": "Menu", "filename": "menu.pdf"}));
+
+        let both = json!({"to": "4915123456789", "type": "image", "image": {"parley_media_id": file, "id": "1"}});
+        assert!(serde_json::from_value::<OutboundMessage>(both).is_err(), "one source only");
+        let in_template = json!({"to": "4915123456789", "type": "template", "template": {"name": "menu",
+            "language": {"code": "en_US"}, "components": [{"type": "header", "parameters": [{"type": "image",
+            "image": {"parley_media_id": file}}]}]}});
+        assert!(serde_json::from_value::<OutboundMessage>(in_template).is_err(), "templates carry Meta's ids or links only");
     }
 
     #[test]

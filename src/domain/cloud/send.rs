@@ -93,6 +93,22 @@ impl OutboundMessage {
         Ok(self)
     }
 
+    /// The file Parley keeps that this message carries, still to be put on Meta.
+    pub fn stored_file(&self) -> Option<uuid::Uuid> {
+        match &self.content {
+            MessageContent::Media(MediaMessage { source: MediaSource::Stored(file), .. }) => Some(*file),
+            _ => None,
+        }
+    }
+
+    /// The message with its stored file replaced by the id Meta gave the uploaded file.
+    pub fn with_uploaded_file(mut self, meta_media_id: &str) -> Result<Self, MessageRejected> {
+        if let MessageContent::Media(media) = &mut self.content {
+            media.source = MediaSource::id(meta_media_id)?;
+        }
+        Ok(self)
+    }
+
     pub fn to(&self) -> &PhoneNumber {
         &self.to
     }

@@ -10,7 +10,7 @@ use crate::auth::authorize;
 use crate::channels;
 use crate::cloud::{CloudClient, GraphAccount};
 use crate::db;
-use crate::domain::cloud::{MessageContent, OutboundMessage};
+use crate::domain::cloud::{MediaKind, MediaMessage, MediaSource, MessageContent, OutboundMessage};
 use crate::domain::conversation::{ConversationId, ConversationWindow, MessageId, OutboundStatus};
 use crate::domain::event::Event;
 use crate::domain::{Actor, ChannelId, OrganizationId, Permission, PhoneNumber, UserId};
@@ -119,8 +119,8 @@ pub async fn send_shown_as(
     let json = serde_json::to_value(&message).map_err(|e| Error::Internal(format!("outbound message JSON: {e}")))?;
     let stored: StoredMessage = sqlx::query_as(&format!(
         "INSERT INTO messages (id, organization_id, conversation_id, channel_id, direction, kind, body, content,
-             context_wamid, status, sent_by)
-         VALUES ($1, $2, $3, $4, 'outbound', $5, $6, $7, $8, 'pending', $9)
+             context_wamid, status, sent_by, media_id)
+         VALUES ($1, $2, $3, $4, 'outbound', $5, $6, $7, $8, 'pending', $9, $10)
          RETURNING {COLUMNS}"
     ))
     .bind(MessageId(db::new_id()))
@@ -132,6 +132,7 @@ pub async fn send_shown_as(
     .bind(&json)
     .bind(message.reply_to())
     .bind(actor.user_id)
+    .bind(message.stored_file())
     .fetch_one(&mut *tx)
     .await?;
     enqueue(&mut tx, organization, channel, stored.id).await?;
@@ -147,6 +148,38 @@ pub async fn send_shown_as(
         .await?;
     tx.commit().await?;
     Ok(stored)
+}
+
+/// Queues one of the organization's stored files (an agent's upload or a customer's file) with an
+/// optional caption. The worker puts the file on Meta, for the conversation's number, just before
+/// the message goes.
+pub async fn send_file(
+    pool: &PgPool,
+    actor: &Actor,
+    conversation: ConversationId,
+    file: uuid::Uuid,
+    caption: &str,
+    reply_to: Option<ReplyTo>,
+) -> Result<StoredMessage> {
+    authorize(actor, Permission::InboxReply)?;
+    let mut tx = db::scoped(pool, Some(actor.organization_id), Some(actor.user_id)).await?;
+    let (mime_type, filename): (Option<String>, Option<String>) = sqlx::query_as(
+        "SELECT mime_type, filename FROM media WHERE organization_id = $1 AND id = $2 AND download_state = 'stored'",
+    )
+    .bind(actor.organization_id)
+    .bind(file)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(Error::NotFound)?;
+    tx.commit().await?;
+    let kind = mime_type
+        .as_deref()
+        .and_then(MediaKind::of_mime)
+        .ok_or_else(|| Error::invalid("file", "WhatsApp does not take files of this type from businesses"))?;
+    let filename = filename.filter(|_| kind == MediaKind::Document);
+    let media = MediaMessage::new(kind, MediaSource::Stored(file), Some(caption), filename.as_deref())
+        .map_err(|e| Error::invalid("caption", e.to_string()))?;
+    send(pool, actor, conversation, MessageContent::Media(media), reply_to).await
 }
 
 async fn quoted_wamid(

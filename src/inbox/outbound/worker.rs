@@ -15,6 +15,7 @@ use super::throttle::Throttle;
 use super::{NOTIFY_CHANNEL, connected};
 use crate::cloud::{CloudClient, CloudError, GraphAccount};
 use crate::db;
+use crate::media::{self, MediaStorage};
 use crate::domain::cloud::{ErrorClass, GraphError, OutboundMessage};
 use crate::domain::conversation::MessageId;
 use crate::domain::event::Event;
@@ -72,19 +73,36 @@ pub fn backoff(attempts: i32) -> Duration {
     Duration::from_secs(1u64 << exponent).min(MAX_BACKOFF)
 }
 
+/// What sending needs: the database, the channels' secrets, Meta, and the stored files that
+/// attachments carry.
+#[derive(Clone, Copy)]
+struct Outbox<'a> {
+    pool: &'a PgPool,
+    secrets: &'a SecretKey,
+    cloud: &'a CloudClient,
+    storage: &'a MediaStorage,
+}
+
 /// Sends up to `limit` due messages once; returns how many it claimed.
-pub async fn send_due(pool: &PgPool, secrets: &SecretKey, cloud: &CloudClient, limit: i64) -> Result<usize> {
-    pass(pool, secrets, cloud, limit, &mut Throttle::default()).await
+pub async fn send_due(
+    pool: &PgPool,
+    secrets: &SecretKey,
+    cloud: &CloudClient,
+    storage: &MediaStorage,
+    limit: i64,
+) -> Result<usize> {
+    pass(Outbox { pool, secrets, cloud, storage }, limit, &mut Throttle::default()).await
 }
 
 /// Runs forever: sends what is due, then sleeps until a message is queued (any instance's, through
 /// Postgres) or [`POLL`] has passed.
-pub async fn run(pool: PgPool, secrets: SecretKey, cloud: CloudClient) {
+pub async fn run(pool: PgPool, secrets: SecretKey, cloud: CloudClient, storage: MediaStorage) {
     let mut throttle = Throttle::default();
     let mut listener = listen(&pool).await;
+    let outbox = Outbox { pool: &pool, secrets: &secrets, cloud: &cloud, storage: &storage };
     loop {
         loop {
-            match pass(&pool, &secrets, &cloud, BATCH, &mut throttle).await {
+            match pass(outbox, BATCH, &mut throttle).await {
                 Ok(n) if n as i64 == BATCH => continue,
                 Ok(_) => break,
                 Err(error) => {
@@ -133,18 +151,13 @@ enum Outcome {
 
 type Accounts = HashMap<ChannelId, std::result::Result<(GraphAccount, String), String>>;
 
-async fn pass(
-    pool: &PgPool,
-    secrets: &SecretKey,
-    cloud: &CloudClient,
-    limit: i64,
-    throttle: &mut Throttle,
-) -> Result<usize> {
+async fn pass(outbox: Outbox<'_>, limit: i64, throttle: &mut Throttle) -> Result<usize> {
+    let pool = outbox.pool;
     let claimed = claim(pool, limit, LEASE).await?;
     let mut accounts = Accounts::new();
     let mut accepted = 0;
     for message in &claimed {
-        let outcome = match attempt(pool, secrets, cloud, throttle, &mut accounts, message).await {
+        let outcome = match attempt(outbox, throttle, &mut accounts, message).await {
             Ok(outcome) => outcome,
             Err(error) => Outcome::RetryLater(error.to_string()),
         };
@@ -163,13 +176,12 @@ async fn pass(
 }
 
 async fn attempt(
-    pool: &PgPool,
-    secrets: &SecretKey,
-    cloud: &CloudClient,
+    outbox: Outbox<'_>,
     throttle: &mut Throttle,
     accounts: &mut Accounts,
     claimed: &ClaimedMessage,
 ) -> Result<Outcome> {
+    let Outbox { pool, secrets, cloud, .. } = outbox;
     let account = match accounts.entry(claimed.channel_id) {
         Entry::Occupied(known) => known.into_mut(),
         Entry::Vacant(new) => new.insert(connected(pool, secrets, claimed.organization_id, claimed.channel_id).await?),
@@ -189,22 +201,91 @@ async fn attempt(
         Ok(message) => message,
         Err(error) => return Ok(Outcome::Failed(json!({ "message": format!("Cannot be sent as stored: {error}") }))),
     };
+    let message = match message.stored_file() {
+        None => message,
+        Some(file) => match on_meta(outbox, graph, phone_number_id, claimed, file).await? {
+            Ok(meta_media_id) => match message.with_uploaded_file(&meta_media_id) {
+                Ok(message) => message,
+                Err(rejected) => return Ok(Outcome::Failed(json!({ "message": rejected.to_string() }))),
+            },
+            Err(outcome) => return Ok(outcome),
+        },
+    };
     if let Err(wait) = throttle.take(claimed.channel_id, Instant::now()) {
         return Ok(Outcome::Throttled(wait));
     }
     Ok(match cloud.send(graph, phone_number_id, &message).await {
         Ok(accepted) => Outcome::Accepted { wamid: accepted.wamid },
-        Err(CloudError::Graph(error)) => match error.class() {
-            ErrorClass::RetryLater => Outcome::RetryLater(error.describe()),
-            ErrorClass::Permanent | ErrorClass::Auth | ErrorClass::Other => Outcome::Failed(graph_error(&error)),
-        },
-        Err(CloudError::Rejected(rejected)) => Outcome::Failed(json!({ "message": rejected.to_string() })),
-        Err(error @ CloudError::Unreachable(_)) => Outcome::RetryLater(error.to_string()),
+        Err(error @ (CloudError::Graph(_) | CloudError::Rejected(_) | CloudError::Unreachable(_))) => refused(error),
         // Meta (or a proxy before it) may have taken the message before the answer got lost.
         Err(error @ (CloudError::Timeout | CloudError::UnexpectedResponse { .. })) => {
             Outcome::Unknown(error.to_string())
         }
     })
+}
+
+/// What an answer that is not a success means for the message (a lost answer aside).
+fn refused(error: CloudError) -> Outcome {
+    match error {
+        CloudError::Graph(error) => match error.class() {
+            ErrorClass::RetryLater => Outcome::RetryLater(error.describe()),
+            ErrorClass::Permanent | ErrorClass::Auth | ErrorClass::Other => Outcome::Failed(graph_error(&error)),
+        },
+        CloudError::Rejected(rejected) => Outcome::Failed(json!({ "message": rejected.to_string() })),
+        error => Outcome::RetryLater(error.to_string()),
+    }
+}
+
+/// Meta's id for the stored file on the sending number: this channel's upload of the last 29 days
+/// (Meta keeps uploads for 30), or a new upload. An upload whose answer is lost is simply done
+/// again: unlike a message, a second copy of a file reaches no customer.
+async fn on_meta(
+    outbox: Outbox<'_>,
+    graph: &GraphAccount,
+    phone_number_id: &str,
+    claimed: &ClaimedMessage,
+    file: uuid::Uuid,
+) -> Result<std::result::Result<String, Outcome>> {
+    let organization = claimed.organization_id;
+    let mut tx = db::scoped(outbox.pool, Some(organization), None).await?;
+    let uploaded: Option<String> = sqlx::query_scalar(
+        "SELECT meta_media_id FROM media_uploads
+         WHERE organization_id = $1 AND media_id = $2 AND channel_id = $3 AND uploaded_at > now() - interval '29 days'",
+    )
+    .bind(organization)
+    .bind(file)
+    .bind(claimed.channel_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    if let Some(meta_media_id) = uploaded {
+        return Ok(Ok(meta_media_id));
+    }
+    let kept = match media::kept_file(outbox.pool, outbox.storage, organization, None, file).await {
+        Ok(kept) => kept,
+        Err(Error::NotFound) => {
+            return Ok(Err(Outcome::Failed(json!({ "message": "The attached file is no longer stored" }))));
+        }
+        Err(error) => return Ok(Err(Outcome::RetryLater(format!("Reading the attached file: {error}")))),
+    };
+    let filename = kept.filename.unwrap_or_else(|| "file".to_owned());
+    let meta_media_id = match outbox.cloud.upload_media(graph, phone_number_id, &kept.content_type, &filename, kept.bytes).await {
+        Ok(id) => id,
+        Err(error) => return Ok(Err(refused(error))),
+    };
+    let mut tx = db::scoped(outbox.pool, Some(organization), None).await?;
+    sqlx::query(
+        "INSERT INTO media_uploads (organization_id, media_id, channel_id, meta_media_id) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (media_id, channel_id) DO UPDATE SET meta_media_id = EXCLUDED.meta_media_id, uploaded_at = now()",
+    )
+    .bind(organization)
+    .bind(file)
+    .bind(claimed.channel_id)
+    .bind(&meta_media_id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Ok(meta_media_id))
 }
 
 /// Meta's error as a failed message keeps it, in the shape status webhooks report errors.

@@ -1,0 +1,66 @@
+// Attachments: an agent uploads a photo (the composer refuses a format WhatsApp would not take,
+// before uploading), gives it a caption and sends it; the customer's phone receives it by Meta's
+// media id. A file the organization already keeps (here the customer's own document) is picked
+// from "Stored files" and sent back.
+
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { suite } from '../support/suite.mjs';
+import { customerChat, customerWrites, demoChannelSubscribed, openConversation } from '../support/customers.mjs';
+import { AGENT_TAB, DEMO_AGENT, eventually, expectText, login } from '../support/app.mjs';
+
+const { test } = suite('attachments');
+
+const PNG = readFileSync(new URL('../../server/sandbox/assets/sample.png', import.meta.url));
+
+test('an agent sends a photo with a caption, then a stored document', async ({ url, page, server }) => {
+  await demoChannelSubscribed(server);
+  const waId = '4915755544444';
+  await customerWrites(server, waId, 'Ari Attach', {
+    type: 'document',
+    document: { filename: 'order-form.pdf', mime_type: 'application/pdf', bytes_base64: Buffer.from('%PDF-1.4 order').toString('base64') },
+  });
+
+  await login(page, url, { ...DEMO_AGENT, tab: AGENT_TAB });
+  await openConversation(page, url, 'Ari Attach');
+  await page.getByTestId('message').filter({ hasText: 'order-form.pdf' }).getByRole('link', { name: 'Download' }).waitFor({ timeout: 30_000 });
+
+  const input = page.getByTestId('attach-input');
+  await input.setInputFiles({ name: 'cat.gif', mimeType: 'image/gif', buffer: Buffer.from('GIF89a') });
+  await expectText(page.getByRole('alert').filter({ hasText: 'image/gif' }), 'WhatsApp does not accept files of type "image/gif"');
+  assert.equal(await page.getByTestId('attachment').count(), 0, 'nothing was attached');
+
+  await input.setInputFiles({ name: 'cake.png', mimeType: 'image/png', buffer: PNG });
+  await expectText(page.getByTestId('attachment'), 'cake.png');
+  const composer = page.getByLabel('Message', { exact: true });
+  assert.equal(await composer.getAttribute('placeholder'), 'Add a caption (optional)');
+  await composer.fill('Your cake 🎂');
+  await composer.press('Enter');
+
+  // The photo shows in the thread from Parley's own copy, and the attachment is gone from the composer.
+  const sent = page.getByTestId('message').filter({ hasText: 'Your cake 🎂' });
+  const photo = sent.locator('img.bubble-image');
+  await photo.waitFor({ timeout: 20_000 });
+  await eventually(async () => assert.ok(await photo.evaluate((img) => img.complete && img.naturalWidth > 0), 'the photo loads'));
+  assert.equal(await page.getByTestId('attachment').count(), 0);
+  const received = await eventually(async () => {
+    const image = (await customerChat(server, waId)).find((m) => m.direction === 'outbound' && m.message.type === 'image');
+    assert.ok(image, "the customer's phone has the photo");
+    return image.message.image;
+  }, { timeout: 20_000 });
+  assert.equal(received.caption, 'Your cake 🎂');
+  assert.match(received.id, /^\d+$/, "sent by Meta's media id");
+
+  // The customer's own document, picked from the stored files, goes back to them.
+  await page.getByRole('button', { name: 'Stored files' }).click();
+  const picker = page.getByTestId('stored-files');
+  await expectText(picker, 'cake.png');
+  await picker.getByRole('button').filter({ hasText: 'order-form.pdf' }).click();
+  await expectText(page.getByTestId('attachment'), 'order-form.pdf');
+  await page.getByRole('button', { name: 'Send', exact: true }).click();
+  await eventually(async () => {
+    const documents = (await customerChat(server, waId)).filter((m) => m.direction === 'outbound' && m.message.type === 'document');
+    assert.equal(documents.length, 1);
+    assert.equal(documents[0].message.document.filename, 'order-form.pdf');
+  }, { timeout: 20_000 });
+});
