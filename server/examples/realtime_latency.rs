@@ -100,24 +100,34 @@ async fn measure(options: PgConnectOptions, messages: usize) -> Result<(), Failu
     let mut sent_at = HashMap::new();
     let mut posts = tokio::task::JoinSet::new();
     for n in messages..2 * messages {
-        sent_at.insert(format!("wamid.latency-{n}"), start.elapsed());
-        posts.spawn(deliver(n));
+        let wamid = format!("wamid.latency-{n}");
+        sent_at.insert(wamid.clone(), start.elapsed());
+        let post = deliver(n);
+        posts.spawn(async move { post.await.map(|()| (wamid, start.elapsed())) });
     }
     let mut arrived = HashMap::new();
     while arrived.len() < messages {
         let message = next_message(&mut socket).await?;
         arrived.insert(message, start.elapsed());
     }
+    // When each webhook was answered, i.e. stored: what is left of its latency is processing and
+    // fan-out.
+    let mut answered = HashMap::new();
     while let Some(post) = posts.join_next().await {
-        post??;
+        let (wamid, at) = post??;
+        answered.insert(wamid, at);
     }
     let wamids: Vec<(Uuid, String)> =
         sqlx::query_as("SELECT id, wamid FROM messages").fetch_all(&PgPoolOptions::new().connect_with(options).await?).await?;
-    let mut burst: Vec<Duration> = wamids
-        .into_iter()
-        .filter_map(|(id, wamid)| Some(arrived.get(&id)?.saturating_sub(*sent_at.get(&wamid)?)))
-        .collect();
+    let stage = |from: &HashMap<String, Duration>, to: &dyn Fn(&Uuid, &String) -> Option<Duration>| -> Vec<Duration> {
+        wamids.iter().filter_map(|(id, wamid)| Some(to(id, wamid)?.saturating_sub(*from.get(wamid)?))).collect()
+    };
+    let mut burst = stage(&sent_at, &|id, _| arrived.get(id).copied());
+    let mut storing = stage(&sent_at, &|_, wamid| answered.get(wamid).copied());
+    let mut after_storing = stage(&answered, &|id, _| arrived.get(id).copied());
     report(&format!("{messages} at once"), &mut burst);
+    report("  of which posting until stored", &mut storing);
+    report("  of which stored until on the socket", &mut after_storing);
     println!("  burst: all {messages} delivered in {:.0} ms", start.elapsed().as_secs_f64() * 1000.0);
     Ok(())
 }
