@@ -119,12 +119,16 @@ async fn measure(options: PgConnectOptions, messages: usize) -> Result<(), Failu
     }
     let wamids: Vec<(Uuid, String)> =
         sqlx::query_as("SELECT id, wamid FROM messages").fetch_all(&PgPoolOptions::new().connect_with(options).await?).await?;
-    let stage = |from: &HashMap<String, Duration>, to: &dyn Fn(&Uuid, &String) -> Option<Duration>| -> Vec<Duration> {
-        wamids.iter().filter_map(|(id, wamid)| Some(to(id, wamid)?.saturating_sub(*from.get(wamid)?))).collect()
+    let on_socket: HashMap<String, Duration> =
+        wamids.into_iter().filter_map(|(id, wamid)| Some((wamid, *arrived.get(&id)?))).collect();
+    // Each burst message's time from one moment to the next (the earlier round's messages have no
+    // `from`).
+    let between = |from: &HashMap<String, Duration>, to: &HashMap<String, Duration>| -> Vec<Duration> {
+        to.iter().filter_map(|(wamid, at)| Some(at.saturating_sub(*from.get(wamid)?))).collect()
     };
-    let mut burst = stage(&sent_at, &|id, _| arrived.get(id).copied());
-    let mut storing = stage(&sent_at, &|_, wamid| answered.get(wamid).copied());
-    let mut after_storing = stage(&answered, &|id, _| arrived.get(id).copied());
+    let mut burst = between(&sent_at, &on_socket);
+    let mut storing = between(&sent_at, &answered);
+    let mut after_storing = between(&answered, &on_socket);
     report(&format!("{messages} at once"), &mut burst);
     report("  of which posting until stored", &mut storing);
     report("  of which stored until on the socket", &mut after_storing);
