@@ -41,20 +41,55 @@ pub async fn lock_order(conn: &mut PgConnection, organization: OrganizationId) -
 /// meanwhile. A transaction that will publish takes that lock first, with [`lock_order`], before
 /// any row lock: taken after row locks, two writers could each hold what the other waits for.
 pub async fn publish(conn: &mut PgConnection, organization: OrganizationId, event: &Event) -> Result<EventId> {
-    if event.is_ephemeral() {
-        return Err(Error::Internal(format!("{} events are not stored: publish them as ephemeral", event.kind())));
+    let ids = publish_all(conn, organization, std::slice::from_ref(event)).await?;
+    ids.first().copied().ok_or_else(|| Error::Internal("an event was published without an id".into()))
+}
+
+/// [`publish`] for several events, in order, in one round trip.
+pub async fn publish_all(conn: &mut PgConnection, organization: OrganizationId, events: &[Event]) -> Result<Vec<EventId>> {
+    if events.is_empty() {
+        return Ok(Vec::new());
     }
-    let payload = serde_json::to_value(event).map_err(|e| Error::Internal(format!("event to JSON: {e}")))?;
-    // Lock, insert and notify in one round trip: a burst's messages each wait for the ones ahead.
-    let id: i64 = sqlx::query_scalar("SELECT publish_event($1, $2, $3, $4, $5)")
+    let publication = Publication::of(events)?;
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT publish_events($1, $2, $3, $4, $5)")
         .bind(organization)
-        .bind(event.conversation_id())
-        .bind(event.kind())
-        .bind(payload)
+        .bind(&publication.conversations)
+        .bind(&publication.kinds)
+        .bind(&publication.payloads)
         .bind(NOTIFY_CHANNEL)
         .fetch_one(&mut *conn)
         .await?;
-    Ok(EventId(id))
+    Ok(ids.into_iter().map(EventId).collect())
+}
+
+/// Events as the arguments of `publish_events(organization, conversations, kinds, payloads,
+/// channel)`, for a statement that publishes as part of its own work (in its select list, so only
+/// for the rows it produces), as [`publish`] would.
+pub struct Publication {
+    pub conversations: Vec<Uuid>,
+    pub kinds: Vec<&'static str>,
+    pub payloads: Vec<serde_json::Value>,
+    pub channel: &'static str,
+}
+
+impl Publication {
+    pub fn of(events: &[Event]) -> Result<Self> {
+        let mut publication = Self {
+            conversations: Vec::with_capacity(events.len()),
+            kinds: Vec::with_capacity(events.len()),
+            payloads: Vec::with_capacity(events.len()),
+            channel: NOTIFY_CHANNEL,
+        };
+        for event in events {
+            if event.is_ephemeral() {
+                return Err(Error::Internal(format!("{} events are not stored: publish them as ephemeral", event.kind())));
+            }
+            publication.conversations.push(event.conversation_id());
+            publication.kinds.push(event.kind());
+            publication.payloads.push(serde_json::to_value(event).map_err(|e| Error::Internal(format!("event to JSON: {e}")))?);
+        }
+        Ok(publication)
+    }
 }
 
 /// Tells every agent looking at these conversations that they changed (lists, headers and
@@ -67,9 +102,8 @@ pub async fn announce_conversations(
     key: Uuid,
 ) -> Result<()> {
     let conversations: Vec<Uuid> = sqlx::query_scalar(sql).bind(organization).bind(key).fetch_all(&mut *conn).await?;
-    for conversation_id in conversations {
-        publish(conn, organization, &Event::ConversationUpdated { conversation_id }).await?;
-    }
+    let updates: Vec<Event> = conversations.into_iter().map(|conversation_id| Event::ConversationUpdated { conversation_id }).collect();
+    publish_all(conn, organization, &updates).await?;
     Ok(())
 }
 
@@ -224,6 +258,19 @@ mod tests {
         assert_eq!(parse_notice(&format!("{ORG}:forty-two")), None);
         let stored = serde_json::to_string(&Event::ConversationUpdated { conversation_id: C }).unwrap();
         assert_eq!(parse_notice(&format!("{ORG}:{stored}")), None, "stored events travel by id only");
+    }
+
+    #[test]
+    fn a_publication_keeps_its_events_in_order_and_refuses_ephemeral_ones() {
+        let m = Uuid::from_u128(2);
+        let events = [Event::MessageCreated { conversation_id: C, message_id: m }, Event::ConversationUpdated { conversation_id: C }];
+        let publication = Publication::of(&events).unwrap();
+        assert_eq!(publication.conversations, [C, C]);
+        assert_eq!(publication.kinds, ["message_created", "conversation_updated"]);
+        let read_back: Vec<Event> = publication.payloads.into_iter().map(|p| serde_json::from_value(p).unwrap()).collect();
+        assert_eq!(read_back, events);
+        let typing = Event::Typing { conversation_id: C, user_id: UserId(C), name: "Ana".into() };
+        assert!(Publication::of(&[typing]).is_err());
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! What one stored delivery means, written in a transaction scoped to its organization (shared with
-//! that organization's other deliveries of the batch, each in its own savepoint): contacts
+//! that organization's other deliveries of the batch): contacts
 //! and conversations of inbound messages, the messages themselves, statuses of outbound messages,
 //! template reviews and channel errors. Everything here is safe to repeat: Meta delivers the same
 //! payload more than once, and a worker may die after its work but before its commit.
@@ -29,14 +29,37 @@ struct Scope {
 }
 
 /// Processes deliveries of one organization in one transaction: one ordering lock and one commit
-/// for all of them, instead of each waiting for the previous one's. Each delivery has a savepoint,
-/// so one that fails rolls back alone; returns those, with why. An `Err` means the transaction
-/// itself failed and none of them was processed.
+/// for all of them, instead of each waiting for the previous one's. A delivery that fails rolls
+/// back alone; returns those, with why. An `Err` means the transaction itself failed and none of
+/// them was processed.
 pub(crate) async fn process<'a>(
     pool: &PgPool,
     organization: OrganizationId,
     events: &'a [ClaimedEvent],
 ) -> Result<Vec<(&'a ClaimedEvent, Error)>> {
+    // Deliveries rarely fail, and a savepoint costs two round trips a delivery, paid under the
+    // ordering lock. So the first attempt takes none; should a delivery fail, the transaction is
+    // redone with a savepoint each, so that the failing one is rolled back alone.
+    match attempt(pool, organization, events, Isolation::Together).await? {
+        Some(failed) => Ok(failed),
+        None => Ok(attempt(pool, organization, events, Isolation::Savepoints).await?.unwrap_or_default()),
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Isolation {
+    /// No savepoints: a failing delivery fails the attempt (`Ok(None)`), which writes nothing.
+    Together,
+    /// A savepoint each: a failing delivery is rolled back alone and returned.
+    Savepoints,
+}
+
+async fn attempt<'a>(
+    pool: &PgPool,
+    organization: OrganizationId,
+    events: &'a [ClaimedEvent],
+    isolation: Isolation,
+) -> Result<Option<Vec<(&'a ClaimedEvent, Error)>>> {
     let mut tx = db::scoped(pool, Some(organization), None).await?;
     // Everything written here is derived from the deliveries, which were committed durably before
     // Meta got its 200. Should a crash lose this commit, it loses processed_at with it and the
@@ -47,24 +70,30 @@ pub(crate) async fn process<'a>(
     let mut processed = Vec::with_capacity(due.len());
     let mut failed = Vec::new();
     for event in events.iter().filter(|e| due.contains(&e.id)) {
-        let mut savepoint = tx.begin().await?;
-        match store_delivery(&mut savepoint, organization, event).await {
-            Ok(()) => {
-                savepoint.commit().await?;
-                processed.push(event.id);
+        match isolation {
+            Isolation::Together => {
+                if store_delivery(&mut tx, organization, event).await.is_err() {
+                    return Ok(None);
+                }
             }
-            Err(error) => {
-                savepoint.rollback().await?;
-                failed.push((event, error));
+            Isolation::Savepoints => {
+                let mut savepoint = tx.begin().await?;
+                if let Err(error) = store_delivery(&mut savepoint, organization, event).await {
+                    savepoint.rollback().await?;
+                    failed.push((event, error));
+                    continue;
+                }
+                savepoint.commit().await?;
             }
         }
+        processed.push(event.id);
     }
     sqlx::query("UPDATE webhook_events SET processed_at = now(), locked_until = NULL, last_error = NULL WHERE id = ANY($1)")
         .bind(&processed)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    Ok(failed)
+    Ok(Some(failed))
 }
 
 /// Locks the deliveries not processed yet and returns their ids. Should a lease have expired
@@ -184,27 +213,34 @@ async fn store_inbound(
         ),
         None => None,
     };
-    // Only a message new to Parley touches its conversation; a customer writing again reopens a
-    // resolved one.
-    let inserted: Option<(Uuid, Option<UserId>)> = sqlx::query_as(
+    // Only a message new to Parley touches its conversation (a customer writing again reopens a
+    // resolved one) and is published, all in this one statement.
+    let message_id = db::new_id();
+    let publication = realtime::Publication::of(&[
+        Event::MessageCreated { conversation_id: conversation, message_id },
+        Event::ConversationUpdated { conversation_id: conversation },
+    ])?;
+    let published: Option<(Option<UserId>, Vec<i64>)> = sqlx::query_as(
         "WITH inserted AS (
              INSERT INTO messages (id, organization_id, conversation_id, channel_id, wamid, direction, kind, body,
                  content, context_wamid, media_id, status, sent_at)
              VALUES ($1, $2, $3, $4, $5, 'inbound', $6, $7, $8, $9, $10, 'received', $11)
              ON CONFLICT (channel_id, wamid) DO NOTHING
              RETURNING id
+         ), updated AS (
+             UPDATE conversations SET
+                 last_message_at = GREATEST(last_message_at, $11),
+                 last_inbound_at = GREATEST(last_inbound_at, $11),
+                 unread_count = unread_count + 1,
+                 status = CASE WHEN status = 'resolved' THEN 'open' ELSE status END,
+                 updated_at = now()
+             FROM inserted
+             WHERE conversations.organization_id = $2 AND conversations.id = $3
+             RETURNING conversations.assignee_user_id
          )
-         UPDATE conversations SET
-             last_message_at = GREATEST(last_message_at, $11),
-             last_inbound_at = GREATEST(last_inbound_at, $11),
-             unread_count = unread_count + 1,
-             status = CASE WHEN status = 'resolved' THEN 'open' ELSE status END,
-             updated_at = now()
-         FROM inserted
-         WHERE conversations.organization_id = $2 AND conversations.id = $3
-         RETURNING inserted.id, conversations.assignee_user_id",
+         SELECT assignee_user_id, publish_events($2, $12, $13, $14, $15) FROM updated",
     )
-    .bind(db::new_id())
+    .bind(message_id)
     .bind(scope.organization)
     .bind(conversation)
     .bind(scope.channel)
@@ -215,16 +251,15 @@ async fn store_inbound(
     .bind(message.context.as_ref().map(|c| &c.id))
     .bind(media)
     .bind(sent_at)
+    .bind(&publication.conversations)
+    .bind(&publication.kinds)
+    .bind(&publication.payloads)
+    .bind(publication.channel)
     .fetch_optional(&mut *conn)
     .await?;
-    if let Some((message, assignee)) = inserted {
-        realtime::publish(conn, scope.organization, &Event::MessageCreated { conversation_id: conversation, message_id: message })
-            .await?;
-        realtime::publish(conn, scope.organization, &Event::ConversationUpdated { conversation_id: conversation }).await?;
-        // Whoever has the conversation hears of it.
-        if let Some(user) = assignee {
-            notifications::notify(conn, scope.organization, user, NotificationKind::Message, conversation, None, None).await?;
-        }
+    // Whoever has the conversation hears of it.
+    if let Some((Some(user), _)) = published {
+        notifications::notify(conn, scope.organization, user, NotificationKind::Message, conversation, None, None).await?;
     }
     Ok(())
 }
