@@ -35,7 +35,7 @@ pub(crate) fn NotificationCenter() -> impl IntoView {
     let user = crate::session::use_current_user();
     let open = RwSignal::new(false);
     // Fetched by the browser only: the server's page (and its title) never waits for it.
-    let unread = LocalResource::new(move || {
+    let unread = crate::hydrated::fetched_in_browser(move || {
         arrived.track();
         notifications.read.track();
         unread_notifications()

@@ -26,7 +26,9 @@ fn QuickReplies() -> impl IntoView {
     let version = RwSignal::new(0u32);
     let search = RwSignal::new(String::new());
     let replies = Resource::new(move || (search.get(), version.get()), |(search, _)| list_quick_replies(search));
-    let channels = Resource::new(|| (), move |_| async move {
+    // Only the form's channel menu reads them: fetched once the page is live, so the server's
+    // page and the hydrating one agree.
+    let channels = crate::hydrated::fetched_in_browser(move || async move {
         if may_write { quick_reply_channels().await } else { Ok(Vec::new()) }
     });
     let notice = RwSignal::new(None::<String>);

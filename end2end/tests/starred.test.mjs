@@ -125,7 +125,12 @@ test('an agent replies quoting a message and reacts to one; reactions show under
   await reply.locator('.bubble-quote').click();
   await expectText(page.locator('.bubble-highlight'), 'Which size fits?');
 
-  // 👍 from the picker on the customer's message, sent to WhatsApp and shown under it.
+  // 👍 from the picker on the customer's message, sent to WhatsApp and shown under it. The
+  // picker shows while the pointer is over the message; each of the reply's ticks redraws the
+  // thread, which would take the picker away between hovering and clicking: let them arrive first.
+  await eventually(async () => {
+    assert.equal(await reply.locator('.ticks').getAttribute('data-status'), 'read');
+  }, { timeout: 30_000 });
   await asked.hover();
   await asked.getByRole('button', { name: 'React with 👍' }).click();
   await expectText(asked.getByTestId('reactions'), '👍', { timeout: 20_000 });

@@ -28,11 +28,22 @@ enum Command {
     Sandbox,
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+/// Rendering a signed-in page on the server nests deeply (the frame, the page, its Suspense
+/// boundaries): a debug build overflows tokio's default 2 MiB worker stack there, which aborts
+/// the whole server. Measured: 4 MiB is enough; twice that leaves room for deeper pages.
+const WORKER_STACK_BYTES: usize = 8 * 1024 * 1024;
+
+fn main() -> ExitCode {
     init_logging();
     let cli = Cli::parse();
-    match execute(cli.command).await {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().thread_stack_size(WORKER_STACK_BYTES).build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("parley: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(execute(cli.command)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e}");

@@ -61,7 +61,7 @@ impl LiveInbox {
 /// The people, teams and channels to pick from, loaded in the browser once per visit of the
 /// inbox (the first page does not wait for them).
 #[derive(Clone, Copy)]
-pub(crate) struct Choices(pub LocalResource<Result<parley::domain::inbox::InboxChoices, crate::error::AppError>>);
+pub(crate) struct Choices(pub ReadSignal<Option<Result<parley::domain::inbox::InboxChoices, crate::error::AppError>>>);
 
 /// Bumped whenever something may have changed a conversation (a reply sent here, an event from
 /// the server), so the list and the open thread fetch again.
@@ -104,7 +104,7 @@ pub fn InboxPage() -> impl IntoView {
 fn Inbox() -> impl IntoView {
     let params = use_params_map();
     let selected = Memo::new(move |_| params.with(|p| p.get("conversation").and_then(|c| Uuid::parse_str(&c).ok())));
-    provide_context(Choices(LocalResource::new(list::list_inbox_choices)));
+    provide_context(Choices(crate::hydrated::fetched_in_browser(list::list_inbox_choices)));
     view! {
         <section class="inbox" class:inbox-thread-open=move || selected.get().is_some()>
             <list::ConversationList selected />
