@@ -20,6 +20,12 @@ async fn contact_of(db: &Db, conversation: uuid::Uuid) -> uuid::Uuid {
     sqlx::query_scalar("SELECT contact_id FROM conversations WHERE id = $1").bind(conversation).fetch_one(&db.root).await.unwrap()
 }
 
+/// The names of the conversations the inbox finds for `term`.
+async fn searched(db: &Db, actor: &parley::domain::Actor, term: &str) -> Vec<String> {
+    let page = conversations::list(&db.app, actor, StatusFilter::All, AssigneeFilter::Everyone, term, None, ListScope::default()).await.unwrap();
+    page.conversations.into_iter().map(|c| c.contact_name).collect()
+}
+
 #[sqlx::test(migrations = false)]
 async fn renaming_shows_everywhere_and_is_announced(_: PgPoolOptions, options: PgConnectOptions) {
     let db = setup(options).await;
@@ -57,11 +63,14 @@ async fn renaming_shows_everywhere_and_is_announced(_: PgPoolOptions, options: P
     assert_eq!(list.conversations[0].contact_name, "Zoë Zeta");
     let other = contacts::for_conversation(&db.app, &agent, second).await.unwrap();
     assert_eq!(other.name.as_deref(), Some("Zoë Zeta"), "one contact across channels");
+    let found = searched(&db, &agent, "zeta").await;
+    assert!(!found.is_empty() && found.iter().all(|name| name == "Zoë Zeta"), "the inbox finds the new name: {found:?}");
 
     // An empty name falls back to the WhatsApp profile name.
     contacts::rename(&db.app, &agent, contact, " ").await.unwrap();
     let thread = conversations::thread(&db.app, &agent, first.0, None).await.unwrap();
     assert_eq!(thread.conversation.contact_name, "Zoë");
+    assert_eq!(searched(&db, &agent, "zeta").await, Vec::<String>::new(), "nor the name it no longer has");
     assert_err!(contacts::rename(&db.app, &agent, contact, &"n".repeat(81)).await, Error::Invalid { field: "name", .. });
 }
 

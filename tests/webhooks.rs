@@ -10,7 +10,9 @@ mod common;
 use bytes::Bytes;
 use common::*;
 use parley::domain::cloud::webhook::{Change, MessageContent, MessageStatus, Notification};
+use parley::domain::inbox::{AssigneeFilter, ListScope, StatusFilter};
 use parley::domain::{ChannelId, OrganizationId};
+use parley::inbox::conversations;
 use parley::realtime::{self, Event, EventId};
 use parley::webhooks::signature::{SignatureError, sign};
 use parley::webhooks::{Receiver, Refusal, process, worker};
@@ -242,6 +244,12 @@ async fn every_inbound_message_type_is_stored_as_one_message(_: PgPoolOptions, o
         .await
         .unwrap();
     assert_eq!(profile_name.as_deref(), Some("Zoë Nelson"));
+    for term in ["Zoë Nel", "nelson", CUSTOMER] {
+        let found = conversations::list(&w.db.app, &w.owner.actor, StatusFilter::All, AssigneeFilter::Everyone, term, None, ListScope::default())
+            .await
+            .unwrap();
+        assert_eq!(found.conversations.len(), 1, "the inbox finds the new conversation by {term:?}");
+    }
     let (status, unread, last_inbound): (String, i32, i64) = sqlx::query_as(
         "SELECT status, unread_count, extract(epoch FROM last_inbound_at)::bigint FROM conversations",
     )

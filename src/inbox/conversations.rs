@@ -53,7 +53,8 @@ pub async fn list(
         // term leaves the page short, and only then is the page asked of the search indexes
         // (inbox_search).
         "WITH recent AS MATERIALIZED (
-             SELECT id, contact_id, channel_id, status, last_message_at, unread_count, assignee_user_id, team_id
+             SELECT id, contact_id, channel_id, status, last_message_at, unread_count, assignee_user_id, team_id,
+                    contact_search
              FROM conversations
              WHERE organization_id = $1 AND last_message_at IS NOT NULL
                AND ($2::text IS NULL OR status = $2)
@@ -68,11 +69,10 @@ pub async fn list(
              LIMIT CASE WHEN $3 = '' THEN $6 ELSE 100 END
          ),
          recent_hits AS MATERIALIZED (
-             SELECT r.* FROM recent r
+             SELECT r.id, r.contact_id, r.channel_id, r.status, r.last_message_at, r.unread_count, r.assignee_user_id, r.team_id
+             FROM recent r
              WHERE $3 = ''
-                OR (SELECT h.wa_id LIKE '%' || $3 || '%' OR h.name ILIKE '%' || $3 || '%'
-                           OR h.profile_name ILIKE '%' || $3 || '%'
-                    FROM contacts h WHERE h.organization_id = $1 AND h.id = r.contact_id)
+                OR r.contact_search ILIKE '%' || $3 || '%'
                 OR EXISTS (SELECT 1 FROM messages s WHERE s.conversation_id = r.id
                            AND to_tsvector('simple', s.body) @@ plainto_tsquery('simple', NULLIF($3, '')))
              ORDER BY r.last_message_at DESC, r.id DESC
