@@ -56,6 +56,17 @@ async fn stars_belong_to_one_person_of_one_organization(_: PgPoolOptions, option
     stars::set_starred(&db.app, &ana, question, true).await.unwrap();
     stars::set_starred(&db.app, &ana, question, true).await.unwrap();
     stars::set_starred(&db.app, &owner.actor, answer, true).await.unwrap();
+    // Each person's other tabs hear of their own stars, once per change; nobody else does.
+    let stars_seen_by = |actor: parley::domain::Actor| {
+        let pool = db.app.clone();
+        async move {
+            let seen = parley::realtime::events_since(&pool, &actor, parley::realtime::EventId(0), 100).await.unwrap().events;
+            seen.into_iter().filter(|(_, e)| matches!(e, parley::realtime::Event::Starred { .. })).map(|(_, e)| e).collect::<Vec<_>>()
+        }
+    };
+    let starred_event = |actor: &parley::domain::Actor| parley::realtime::Event::Starred { conversation_id: conversation.0, user_id: actor.user_id };
+    assert_eq!(stars_seen_by(ana.clone()).await, [starred_event(&ana)]);
+    assert_eq!(stars_seen_by(owner.actor.clone()).await, [starred_event(&owner.actor)]);
 
     let anas = stars::starred(&db.app, &ana, None, None).await.unwrap();
     assert_eq!(anas.messages.len(), 1);
@@ -76,6 +87,7 @@ async fn stars_belong_to_one_person_of_one_organization(_: PgPoolOptions, option
 
     stars::set_starred(&db.app, &ana, question, false).await.unwrap();
     assert!(stars::starred(&db.app, &ana, None, None).await.unwrap().messages.is_empty());
+    assert_eq!(stars_seen_by(ana.clone()).await.len(), 2, "unstarring is heard too");
     assert_eq!(count(&db, "SELECT count(*) FROM message_stars").await, 1);
 
     // Another organization's message cannot be starred or unstarred, nor its channel filtered on.

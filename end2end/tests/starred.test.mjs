@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { suite } from '../support/suite.mjs';
 import { customerChat, customerWrites, demoChannelSubscribed, openConversation as openCustomerConversation } from '../support/customers.mjs';
-import { AGENT_TAB, DEMO_AGENT, eventually, expectText, followSidebarLink, login } from '../support/app.mjs';
+import { AGENT_TAB, DEMO_AGENT, eventually, expectText, followSidebarLink, login, open, pathOf } from '../support/app.mjs';
 
 const { test } = suite('starred');
 
@@ -14,19 +14,26 @@ async function openConversation(page, url, name) {
   await openCustomerConversation(page, url, name);
 }
 
-test('an agent stars a customer message and finds it again on the Starred page', async ({ url, page, server }) => {
+test('an agent stars a customer message and finds it again on the Starred page', async ({ url, page, context, server }) => {
   await demoChannelSubscribed(server);
   const waId = '4915755524680';
   await customerWrites(server, waId, 'Stella Star', { type: 'text', text: { body: 'My order number is 4711' } });
   await customerWrites(server, waId, 'Stella Star', { type: 'text', text: { body: 'Thanks!' } });
   await openConversation(page, url, 'Stella Star');
 
-  const bubble = page.getByTestId('message').filter({ hasText: 'My order number is 4711' });
-  const star = bubble.getByRole('button', { name: 'Star' });
+  // The same conversation in a second tab of the same agent.
+  const otherTab = await context.newPage();
+  await open(otherTab, url, pathOf(page));
+  const starIn = (p) => p.getByTestId('message').filter({ hasText: 'My order number is 4711' }).getByRole('button', { name: 'Star' });
+  assert.equal(await starIn(otherTab).getAttribute('aria-pressed'), 'false');
+
+  const star = starIn(page);
   assert.equal(await star.getAttribute('aria-pressed'), 'false');
   await star.focus();
   await star.press('Enter');
   await eventually(async () => assert.equal(await star.getAttribute('aria-pressed'), 'true'));
+  await eventually(async () => assert.equal(await starIn(otherTab).getAttribute('aria-pressed'), 'true', 'the other tab follows'));
+  await otherTab.close();
 
   await followSidebarLink(page, 'Starred');
   await page.getByRole('heading', { name: 'Starred messages' }).waitFor();

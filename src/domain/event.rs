@@ -37,6 +37,9 @@ pub enum Event {
     Presence { conversation_id: Uuid, user_id: UserId, name: String },
     /// The person has a new or updated notification about the conversation; only they get it.
     Notified { conversation_id: Uuid, user_id: UserId },
+    /// The person starred or unstarred a message of the conversation; only they get it, so that
+    /// their other tabs show the star too.
+    Starred { conversation_id: Uuid, user_id: UserId },
 }
 
 impl Event {
@@ -49,6 +52,7 @@ impl Event {
             Event::Typing { .. } => "typing",
             Event::Presence { .. } => "presence",
             Event::Notified { .. } => "notified",
+            Event::Starred { .. } => "starred",
         }
     }
 
@@ -59,14 +63,15 @@ impl Event {
             | Event::ConversationUpdated { conversation_id }
             | Event::Typing { conversation_id, .. }
             | Event::Presence { conversation_id, .. }
-            | Event::Notified { conversation_id, .. } => *conversation_id,
+            | Event::Notified { conversation_id, .. }
+            | Event::Starred { conversation_id, .. } => *conversation_id,
         }
     }
 
     /// The one person an event is for, when it is not for everyone who sees the conversation.
     pub fn recipient(&self) -> Option<UserId> {
         match self {
-            Event::Notified { user_id, .. } => Some(*user_id),
+            Event::Notified { user_id, .. } | Event::Starred { user_id, .. } => Some(*user_id),
             _ => None,
         }
     }
@@ -124,6 +129,7 @@ mod tests {
             Event::Typing { conversation_id: C, user_id: UserId(M), name: "Ana".into() },
             Event::Presence { conversation_id: C, user_id: UserId(M), name: "Ana".into() },
             Event::Notified { conversation_id: C, user_id: UserId(M) },
+            Event::Starred { conversation_id: C, user_id: UserId(M) },
         ] {
             assert_eq!(serde_json::to_value(&e).unwrap()["kind"], e.kind());
             assert_eq!(e.conversation_id(), C);
@@ -141,6 +147,7 @@ mod tests {
     #[test]
     fn only_notifications_have_a_single_recipient() {
         assert_eq!(Event::Notified { conversation_id: C, user_id: UserId(M) }.recipient(), Some(UserId(M)));
+        assert_eq!(Event::Starred { conversation_id: C, user_id: UserId(M) }.recipient(), Some(UserId(M)));
         assert_eq!(Event::ConversationUpdated { conversation_id: C }.recipient(), None);
     }
 

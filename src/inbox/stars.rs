@@ -1,37 +1,44 @@
 //! Starred messages: each person stars the messages they want to find again. Stars are private
 //! to the person (row-level security checks the person too), so starring changes nothing the
-//! rest of the team sees and publishes no event.
+//! rest of the team sees; its event reaches only the person's own tabs.
 
 use crate::auth::authorize;
 use crate::db;
 use crate::domain::conversation::MessageId;
+use crate::domain::event::Event;
 use crate::domain::starred::{ChannelOption, StarredCursor, StarredMessage, StarredPage};
 use crate::domain::{Actor, ChannelId, Permission};
-use crate::{Error, Result};
+use crate::{Error, Result, realtime};
 use sqlx::PgPool;
+use uuid::Uuid;
 
 pub const PAGE_SIZE: i64 = 30;
 
 /// Stars (`starred`) or unstars one of the organization's messages for the acting person.
-/// Repeating either is harmless.
+/// Repeating either is harmless, and tells nobody.
 pub async fn set_starred(pool: &PgPool, actor: &Actor, message: MessageId, starred: bool) -> Result<()> {
     authorize(actor, Permission::InboxRead)?;
     let organization = actor.organization_id;
     let mut tx = db::scoped(pool, Some(organization), Some(actor.user_id)).await?;
-    let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM messages WHERE organization_id = $1 AND id = $2")
-        .bind(organization)
-        .bind(message)
-        .fetch_optional(&mut *tx)
-        .await?;
-    if exists.is_none() {
+    realtime::lock_order(&mut tx, organization).await?;
+    let conversation: Option<Uuid> =
+        sqlx::query_scalar("SELECT conversation_id FROM messages WHERE organization_id = $1 AND id = $2")
+            .bind(organization)
+            .bind(message)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some(conversation_id) = conversation else {
         return Err(Error::NotFound);
-    }
+    };
     let sql = if starred {
         "INSERT INTO message_stars (organization_id, user_id, message_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
     } else {
         "DELETE FROM message_stars WHERE organization_id = $1 AND user_id = $2 AND message_id = $3"
     };
-    sqlx::query(sql).bind(organization).bind(actor.user_id).bind(message).execute(&mut *tx).await?;
+    let changed = sqlx::query(sql).bind(organization).bind(actor.user_id).bind(message).execute(&mut *tx).await?;
+    if changed.rows_affected() > 0 {
+        realtime::publish(&mut tx, organization, &Event::Starred { conversation_id, user_id: actor.user_id }).await?;
+    }
     tx.commit().await?;
     Ok(())
 }
