@@ -135,6 +135,37 @@ async fn a_file_goes_inside_the_window_with_a_caption_where_whatsapp_allows_one(
     assert!(matches!(borrowed, Err(Error::NotFound)), "another organization's file is not there");
 }
 
+#[sqlx::test(migrations = false)]
+async fn only_an_upload_nobody_sent_may_be_deleted_and_its_bytes_go_with_it(_: PgPoolOptions, options: PgConnectOptions) {
+    let db = setup(options).await;
+    let storage = media_storage();
+    let owner = register(&db.app, "Ana Alpha", "ana@alpha.example", "Alpha Bakery").await;
+    let channel = connected_channel(&db.app, &owner, "Bakery", "http://127.0.0.1:9/v21.0").await;
+    let open = conversation(&db, &channel, "4915112345678", Some(1)).await;
+    let sent = attachments::upload(&db.app, &storage, &owner.actor, upload(open, "cake.png", "image/png", PNG)).await.unwrap();
+    let unsent = attachments::upload(&db.app, &storage, &owner.actor, upload(open, "draft.pdf", "application/pdf", b"%PDF-1.4")).await.unwrap();
+    outbound::send_file(&db.app, &owner.actor, open, sent.id, "", None).await.unwrap();
+
+    let listed = attachments::library(&db.app, &owner.actor, None).await.unwrap().files;
+    let deletable: Vec<_> = listed.iter().map(|f| (f.filename.as_deref().unwrap_or_default(), f.unsent_upload)).collect();
+    assert_eq!(deletable, [("draft.pdf", true), ("cake.png", false)], "newest first; the sent one stays");
+
+    let in_a_message = attachments::delete_upload(&db.app, &storage, &owner.actor, sent.id).await;
+    assert!(matches!(in_a_message, Err(Error::Invalid { field: "file", .. })), "{in_a_message:?}");
+    let other = register(&db.app, "Bo Beta", "bo@beta.example", "Beta Florist").await;
+    let theirs = attachments::delete_upload(&db.app, &storage, &other.actor, unsent.id).await;
+    assert!(matches!(theirs, Err(Error::NotFound)), "another organization's file is not there");
+
+    let (_, _, agent) = add_agent(&db, &owner, "Ben Agent", "ben@alpha.example").await;
+    attachments::delete_upload(&db.app, &storage, &agent, unsent.id).await.unwrap();
+    let listed = attachments::library(&db.app, &owner.actor, None).await.unwrap().files;
+    assert_eq!(listed.iter().map(|f| f.id).collect::<Vec<_>>(), [sent.id]);
+    assert!(matches!(attachments::stored_file(&db.app, &storage, &owner.actor, unsent.id).await, Err(Error::NotFound)));
+    let key: String = format!("{}/{}/{}", owner.organization_id, channel.id, unsent.id);
+    assert!(storage.get(&key).await.is_err(), "the bytes are gone from the storage too");
+    assert!(matches!(attachments::delete_upload(&db.app, &storage, &agent, unsent.id).await, Err(Error::NotFound)), "once");
+}
+
 fn cloud() -> CloudClient {
     CloudClient::with_timeouts(Duration::from_secs(2), Duration::from_secs(2))
 }

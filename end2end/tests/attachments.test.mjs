@@ -1,13 +1,13 @@
 // Attachments: an agent uploads a photo (the composer refuses a format WhatsApp would not take,
 // before uploading), gives it a caption and sends it; the customer's phone receives it by Meta's
 // media id. A file the organization already keeps (here the customer's own document) is picked
-// from "Stored files" and sent back.
+// from "Stored files" and sent back. An upload nobody sent can be deleted there.
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { suite } from '../support/suite.mjs';
 import { customerChat, customerWrites, demoChannelSubscribed, openConversation } from '../support/customers.mjs';
-import { AGENT_TAB, DEMO_AGENT, eventually, expectText, login } from '../support/app.mjs';
+import { AGENT_TAB, DEMO_AGENT, eventually, expectText, login, open, pathOf } from '../support/app.mjs';
 
 const { test } = suite('attachments');
 
@@ -63,4 +63,42 @@ test('an agent sends a photo with a caption, then a stored document', async ({ u
     assert.equal(documents.length, 1);
     assert.equal(documents[0].message.document.filename, 'order-form.pdf');
   }, { timeout: 20_000 });
+});
+
+test('an upload nobody sent is deleted from the stored files once confirmed; customers\' files stay', async ({ url, page, server }) => {
+  await demoChannelSubscribed(server);
+  const waId = '4915755544455';
+  await customerWrites(server, waId, 'Dora Delete', {
+    type: 'document',
+    document: { filename: 'contract.pdf', mime_type: 'application/pdf', bytes_base64: Buffer.from('%PDF-1.4 contract').toString('base64') },
+  });
+  await login(page, url, { ...DEMO_AGENT, tab: AGENT_TAB });
+  await openConversation(page, url, 'Dora Delete');
+  await page.getByTestId('message').filter({ hasText: 'contract.pdf' }).getByRole('link', { name: 'Download' }).waitFor({ timeout: 30_000 });
+  await page.getByTestId('attach-input').setInputFiles({ name: 'wrong-photo.png', mimeType: 'image/png', buffer: PNG });
+  await expectText(page.getByTestId('attachment'), 'wrong-photo.png');
+  // Changed their mind: the upload is left unsent.
+  await open(page, url, pathOf(page));
+
+  await page.getByRole('button', { name: 'Stored files' }).click();
+  const picker = page.getByTestId('stored-files');
+  const upload = picker.getByRole('listitem').filter({ hasText: 'wrong-photo.png' });
+  await upload.waitFor();
+  const customers = picker.getByRole('listitem').filter({ hasText: 'contract.pdf' });
+  assert.equal(await customers.getByRole('button', { name: /^Delete/ }).count(), 0, "a customer's file cannot be deleted");
+
+  await upload.getByRole('button', { name: 'Delete wrong-photo.png' }).click();
+  const confirm = upload.getByRole('group');
+  await expectText(confirm, 'Delete it for the whole team?');
+  await confirm.getByRole('button', { name: 'Keep' }).click();
+  assert.equal(await upload.getByRole('group').count(), 0, 'kept');
+  await upload.getByRole('button', { name: 'Delete wrong-photo.png' }).click();
+  await upload.getByRole('group').getByRole('button', { name: 'Delete', exact: true }).click();
+  await upload.waitFor({ state: 'detached' });
+
+  // Gone for good: not in the picker when it is opened again.
+  await picker.getByRole('button', { name: 'Close' }).click();
+  await page.getByRole('button', { name: 'Stored files' }).click();
+  await customers.waitFor();
+  assert.equal(await picker.getByRole('listitem').filter({ hasText: 'wrong-photo.png' }).count(), 0);
 });

@@ -46,6 +46,9 @@ pub struct StoredFile {
     pub created_at: DateTime<Utc>,
     /// Uploaded by an agent, rather than sent by a customer.
     pub uploaded: bool,
+    /// Uploaded by an agent and in no message yet: the only kind of file that may be deleted
+    /// (the others stay with the messages that show them).
+    pub unsent_upload: bool,
 }
 
 impl StoredFile {
@@ -99,6 +102,7 @@ mod tests {
             size: Some(1025),
             created_at: DateTime::UNIX_EPOCH,
             uploaded: true,
+            unsent_upload: true,
         };
         assert_eq!(file.describe(), "menu.pdf · 2 KB");
         let photo = StoredFile { kind: MediaKind::Image, filename: None, size: None, ..file };

@@ -76,6 +76,7 @@ pub async fn upload(pool: &PgPool, storage: &MediaStorage, actor: &Actor, upload
         size: i64::try_from(size).ok(),
         created_at,
         uploaded: true,
+        unsent_upload: true,
     })
 }
 
@@ -86,9 +87,12 @@ pub const PAGE: i64 = 30;
 pub async fn library(pool: &PgPool, actor: &Actor, after: Option<FileCursor>) -> Result<FileLibrary> {
     authorize(actor, Permission::InboxReply)?;
     let mut tx = db::scoped(pool, Some(actor.organization_id), Some(actor.user_id)).await?;
-    type Row = (Uuid, Option<String>, Option<String>, Option<i64>, DateTime<Utc>, bool);
+    type Row = (Uuid, Option<String>, Option<String>, Option<i64>, DateTime<Utc>, bool, bool);
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT id, mime_type, filename, file_size, created_at, uploaded_by IS NOT NULL FROM media
+        "SELECT id, mime_type, filename, file_size, created_at, uploaded_by IS NOT NULL,
+                uploaded_by IS NOT NULL AND NOT EXISTS (
+                    SELECT 1 FROM messages m WHERE m.organization_id = media.organization_id AND m.media_id = media.id)
+         FROM media
          WHERE organization_id = $1 AND download_state = 'stored'
            AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3))
          ORDER BY created_at DESC, id DESC
@@ -103,17 +107,51 @@ pub async fn library(pool: &PgPool, actor: &Actor, after: Option<FileCursor>) ->
     tx.commit().await?;
     let more = rows.len() as i64 > PAGE;
     let page: Vec<Row> = rows.into_iter().take(PAGE as usize).collect();
-    let next = more.then(|| page.last().map(|(id, _, _, _, created_at, _)| FileCursor { created_at: *created_at, id: *id })).flatten();
+    let next = more.then(|| page.last().map(|(id, _, _, _, created_at, _, _)| FileCursor { created_at: *created_at, id: *id })).flatten();
     let files = page
         .into_iter()
-        .filter_map(|(id, mime_type, filename, size, created_at, uploaded)| {
+        .filter_map(|(id, mime_type, filename, size, created_at, uploaded, unsent_upload)| {
             let mime_type = mime_type?;
             // A customer's file in a format Meta does not take from businesses is left out.
             let kind = MediaKind::of_mime(&mime_type)?;
-            Some(StoredFile { id, kind, filename, mime_type, size, created_at, uploaded })
+            Some(StoredFile { id, kind, filename, mime_type, size, created_at, uploaded, unsent_upload })
         })
         .collect();
     Ok(FileLibrary { files, next })
+}
+
+/// Deletes a file an agent uploaded and nobody has sent, from the database and then from the
+/// storage. A file in a message stays with it (`Invalid`); another organization's is `NotFound`.
+pub async fn delete_upload(pool: &PgPool, storage: &MediaStorage, actor: &Actor, file: Uuid) -> Result<()> {
+    authorize(actor, Permission::InboxReply)?;
+    let organization = actor.organization_id;
+    let mut tx = db::scoped(pool, Some(organization), Some(actor.user_id)).await?;
+    // Locked: a message about to carry the file waits (its foreign key check) and then fails,
+    // rather than pointing at a deleted file.
+    let found: Option<(Option<String>, bool)> = sqlx::query_as(
+        "SELECT storage_key, uploaded_by IS NOT NULL AND NOT EXISTS (
+             SELECT 1 FROM messages m WHERE m.organization_id = media.organization_id AND m.media_id = media.id)
+         FROM media WHERE organization_id = $1 AND id = $2 AND download_state = 'stored'
+         FOR UPDATE",
+    )
+    .bind(organization)
+    .bind(file)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (key, unsent_upload) = found.ok_or(Error::NotFound)?;
+    if !unsent_upload {
+        return Err(Error::invalid("file", "This file is in a conversation, so it stays with its message"));
+    }
+    sqlx::query("DELETE FROM media WHERE organization_id = $1 AND id = $2").bind(organization).bind(file).execute(&mut *tx).await?;
+    tx.commit().await?;
+    // The row is gone, so nothing can reach the bytes any more: a failure here only leaves them
+    // behind on disk.
+    if let Some(key) = key {
+        if let Err(e) = storage.delete(&key).await {
+            tracing::warn!(%key, error = %e, "a deleted upload's bytes were not removed from the storage");
+        }
+    }
+    Ok(())
 }
 
 /// A stored file of the actor's organization, by its own id (the picker's previews).

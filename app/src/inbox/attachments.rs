@@ -182,16 +182,7 @@ fn StoredFilesPicker(on_pick: Callback<StoredFile>, on_close: Callback<()>) -> i
             </Show>
             <ul class="stored-files-list">
                 <For each=move || files.get() key=|file| file.id let:file>
-                    <li>
-                        <button type="button" class="stored-file" on:click={
-                            let file = file.clone();
-                            move |_| on_pick.run(file.clone())
-                        }>
-                            <FilePreview file=file.clone() />
-                            <span class="stored-file-name">{file.describe()}</span>
-                            <span class="muted small">{if file.uploaded { "Uploaded" } else { "From a customer" }}</span>
-                        </button>
-                    </li>
+                    <StoredFileRow file on_pick on_deleted=Callback::new(move |id| files.update(|f| f.retain(|file| file.id != id))) />
                 </For>
             </ul>
             <Show when=move || loading.get()>
@@ -201,6 +192,47 @@ fn StoredFilesPicker(on_pick: Callback<StoredFile>, on_close: Callback<()>) -> i
                 <button type="button" class="button" on:click=move |_| load(next.get_untracked())>"Load more"</button>
             </Show>
         </section>
+    }
+}
+
+/// One stored file: picking it attaches it. An upload nobody has sent may also be deleted, once
+/// confirmed, for the whole team.
+#[component]
+fn StoredFileRow(file: StoredFile, on_pick: Callback<StoredFile>, on_deleted: Callback<Uuid>) -> impl IntoView {
+    let id = file.id;
+    let name = StoredValue::new(file.describe());
+    let confirming = RwSignal::new(false);
+    let delete = ServerAction::<DeleteStoredFile>::new();
+    Effect::new(move || {
+        if let Some(Ok(())) = delete.value().get() {
+            on_deleted.run(id);
+        }
+    });
+    let deletable = file.unsent_upload;
+    view! {
+        <li class="stored-file-row">
+            <button type="button" class="stored-file" on:click={
+                let file = file.clone();
+                move |_| on_pick.run(file.clone())
+            }>
+                <FilePreview file=file.clone() />
+                <span class="stored-file-name">{name.get_value()}</span>
+                <span class="muted small">{if file.uploaded { "Uploaded" } else { "From a customer" }}</span>
+            </button>
+            <Show when=move || deletable && !confirming.get()>
+                <button type="button" class="button button-small stored-file-delete" aria-label=format!("Delete {}", name.get_value())
+                    on:click=move |_| confirming.set(true)>"Delete"</button>
+            </Show>
+            <Show when=move || confirming.get()>
+                <span class="stored-file-confirm small" role="group" aria-label=format!("Delete {}?", name.get_value())>
+                    "Delete it for the whole team? "
+                    <button type="button" class="button button-small button-danger" disabled=move || delete.pending().get()
+                        on:click=move |_| { delete.dispatch(DeleteStoredFile { file: id }); }>"Delete"</button>
+                    <button type="button" class="button button-small" on:click=move |_| confirming.set(false)>"Keep"</button>
+                </span>
+            </Show>
+            {move || delete.value().get().and_then(Result::err).map(|e| view! { <p class="field-error" role="alert">{e.to_string()}</p> })}
+        </li>
     }
 }
 
@@ -295,4 +327,12 @@ pub async fn send_attachment(
 pub async fn list_stored_files(#[server(default)] after: Option<FileCursor>) -> Result<FileLibrary, AppError> {
     let (state, actor) = crate::context::actor().await?;
     Ok(parley::media::attachments::library(&state.pool, &actor, after).await?)
+}
+
+/// Deletes an upload nobody has sent (see [`parley::media::attachments::delete_upload`]).
+#[server]
+pub async fn delete_stored_file(file: Uuid) -> Result<(), AppError> {
+    let (state, actor) = crate::context::actor().await?;
+    parley::media::attachments::delete_upload(&state.pool, &state.media, &actor, file).await?;
+    Ok(())
 }
