@@ -13,17 +13,21 @@ const { test } = suite('attachments');
 
 const PNG = readFileSync(new URL('../../server/sandbox/assets/sample.png', import.meta.url));
 
-test('an agent sends a photo with a caption, then a stored document', async ({ url, page, server }) => {
+/** A customer sends a PDF; the demo agent opens their conversation once the file is downloaded. */
+async function customerSentDocument({ url, page, server }, waId, name, filename) {
   await demoChannelSubscribed(server);
-  const waId = '4915755544444';
-  await customerWrites(server, waId, 'Ari Attach', {
+  await customerWrites(server, waId, name, {
     type: 'document',
-    document: { filename: 'order-form.pdf', mime_type: 'application/pdf', bytes_base64: Buffer.from('%PDF-1.4 order').toString('base64') },
+    document: { filename, mime_type: 'application/pdf', bytes_base64: Buffer.from(`%PDF-1.4 ${filename}`).toString('base64') },
   });
-
   await login(page, url, { ...DEMO_AGENT, tab: AGENT_TAB });
-  await openConversation(page, url, 'Ari Attach');
-  await page.getByTestId('message').filter({ hasText: 'order-form.pdf' }).getByRole('link', { name: 'Download' }).waitFor({ timeout: 30_000 });
+  await openConversation(page, url, name);
+  await page.getByTestId('message').filter({ hasText: filename }).getByRole('link', { name: 'Download' }).waitFor({ timeout: 30_000 });
+}
+
+test('an agent sends a photo with a caption, then a stored document', async ({ url, page, server }) => {
+  const waId = '4915755544444';
+  await customerSentDocument({ url, page, server }, waId, 'Ari Attach', 'order-form.pdf');
 
   const input = page.getByTestId('attach-input');
   await input.setInputFiles({ name: 'cat.gif', mimeType: 'image/gif', buffer: Buffer.from('GIF89a') });
@@ -66,15 +70,7 @@ test('an agent sends a photo with a caption, then a stored document', async ({ u
 });
 
 test('an upload nobody sent is deleted from the stored files once confirmed; customers\' files stay', async ({ url, page, server }) => {
-  await demoChannelSubscribed(server);
-  const waId = '4915755544455';
-  await customerWrites(server, waId, 'Dora Delete', {
-    type: 'document',
-    document: { filename: 'contract.pdf', mime_type: 'application/pdf', bytes_base64: Buffer.from('%PDF-1.4 contract').toString('base64') },
-  });
-  await login(page, url, { ...DEMO_AGENT, tab: AGENT_TAB });
-  await openConversation(page, url, 'Dora Delete');
-  await page.getByTestId('message').filter({ hasText: 'contract.pdf' }).getByRole('link', { name: 'Download' }).waitFor({ timeout: 30_000 });
+  await customerSentDocument({ url, page, server }, '4915755544455', 'Dora Delete', 'contract.pdf');
   await page.getByTestId('attach-input').setInputFiles({ name: 'wrong-photo.png', mimeType: 'image/png', buffer: PNG });
   await expectText(page.getByTestId('attachment'), 'wrong-photo.png');
   // Changed their mind: the upload is left unsent.
