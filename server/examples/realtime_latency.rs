@@ -42,12 +42,17 @@ async fn main() -> Result<(), Failure> {
     let admin = PgPoolOptions::new().max_connections(1).connect_with(server.clone()).await?;
     let database = format!("parley_latency_{}", Uuid::now_v7().simple());
     sqlx::query(&format!("CREATE DATABASE {database}")).execute(&admin).await?;
-    let outcome = measure(server.clone().database(&database), messages).await;
+    // The two instances share one media directory, removed with the database.
+    let media = std::env::temp_dir().join(&database);
+    let outcome = measure(server.clone().database(&database), &media, messages).await;
     sqlx::query(&format!("DROP DATABASE {database} WITH (FORCE)")).execute(&admin).await?;
+    if media.exists() {
+        std::fs::remove_dir_all(&media)?;
+    }
     outcome
 }
 
-async fn measure(options: PgConnectOptions, messages: usize) -> Result<(), Failure> {
+async fn measure(options: PgConnectOptions, media: &std::path::Path, messages: usize) -> Result<(), Failure> {
     parley::db::migrate(options.clone()).await?;
     let pool = parley::db::connect(options.clone(), 2).await?;
     let session = register_owner(&pool, Registration {
@@ -60,8 +65,8 @@ async fn measure(options: PgConnectOptions, messages: usize) -> Result<(), Failu
     let actor = sessions::resolve(&pool, &session.0).await?.and_then(|p| p.actor).ok_or("no actor")?;
     let form = ChannelForm { name: "Main".into(), app_secret: APP_SECRET.into(), ..Default::default() };
     let key = channels::create(&pool, &secrets()?, &actor, &form).await?.channel.webhook_key;
-    let one = instance(&options).await?;
-    let two = instance(&options).await?;
+    let one = instance(&options, media).await?;
+    let two = instance(&options, media).await?;
 
     let mut request = format!("ws://{one}/ws").into_client_request()?;
     request.headers_mut().insert("origin", ORIGIN.parse()?);
@@ -171,9 +176,8 @@ fn secrets() -> Result<SecretKey, Failure> {
     Ok(SecretKey::parse_hex(&"11".repeat(32))?)
 }
 
-async fn instance(options: &PgConnectOptions) -> Result<SocketAddr, Failure> {
+async fn instance(options: &PgConnectOptions, media: &std::path::Path) -> Result<SocketAddr, Failure> {
     let pool = parley::db::connect(options.clone(), 10).await?;
-    let media = std::env::temp_dir().join(format!("parley-latency-media-{}", Uuid::now_v7()));
     let state = ServerState {
         app: AppState {
             pool: pool.clone(),
@@ -182,7 +186,7 @@ async fn instance(options: &PgConnectOptions) -> Result<SocketAddr, Failure> {
             secure_cookies: false,
             secrets: secrets()?,
             cloud: parley::cloud::CloudClient::new(),
-            media: parley::media::MediaStorage::directory(&media)?,
+            media: parley::media::MediaStorage::directory(media)?,
         },
         leptos: LeptosOptions::builder().output_name("parley").build(),
         metrics: Default::default(),
