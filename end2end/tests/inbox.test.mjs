@@ -48,6 +48,15 @@ test('a customer message reaches the inbox; the agent opens the thread', async (
   await page.getByLabel('Search conversations').fill('alexanderplatz');
   await page.getByLabel('Search conversations').press('Enter');
   await expectText(page.getByTestId('conversation').first(), 'Ines Inbox');
+  // By the customer's name, in any letter case, and by part of their number.
+  for (const term of ['ines inb', '5512345']) {
+    await page.getByLabel('Search conversations').fill(term);
+    await page.getByLabel('Search conversations').press('Enter');
+    await eventually(async () => {
+      assert.equal(await page.getByTestId('conversation').count(), 1, term);
+      await expectText(page.getByTestId('conversation').first(), 'Ines Inbox', { timeout: 2_000 });
+    });
+  }
   await page.getByLabel('Search conversations').fill('nothing like this');
   await page.getByLabel('Search conversations').press('Enter');
   await page.getByText('No conversation matches this search.').waitFor();
