@@ -163,14 +163,17 @@ async fn furnish_b_conversation(admin: &PgPool, b: &TenantB) -> (uuid::Uuid, uui
     .await
     .unwrap();
     // A stored file of B's, sharing the message's id too; its key leads nowhere, so a leak across
-    // organizations would fail loudly rather than serve it.
+    // organizations would fail loudly rather than serve it. An upload of B's owner that no message
+    // carries: B may delete it, A must not.
     sqlx::query(
-        "INSERT INTO media (id, organization_id, channel_id, meta_media_id, mime_type, filename, storage_key, download_state)
-         VALUES ($1, $2, $3, 'beta-media', 'application/pdf', 'Beta Secret Prices.pdf', 'nowhere', 'stored')",
+        "INSERT INTO media (id, organization_id, channel_id, meta_media_id, mime_type, filename, storage_key, download_state,
+             uploaded_by)
+         VALUES ($1, $2, $3, 'beta-media', 'application/pdf', 'Beta Secret Prices.pdf', 'nowhere', 'stored', $4)",
     )
     .bind(message)
     .bind(b.organization)
     .bind(b.channel)
+    .bind(b.owner)
     .execute(admin)
     .await
     .unwrap();
@@ -316,6 +319,7 @@ fn calls(b: &TenantB) -> BTreeMap<&'static str, Vec<String>> {
         ("send_reply", vec![format!("conversation={conversation}&text=hijacked")]),
         ("send_attachment", vec![format!("conversation={conversation}&file={}&caption=hijacked", b.message)]),
         ("list_stored_files", vec![String::new()]),
+        ("delete_stored_file", vec![format!("file={}", b.message)]),
         ("retry_reply", vec![format!("message={}", b.message)]),
         ("mark_conversation_read", vec![format!("conversation={conversation}")]),
         ("assign_conversation", vec![format!("conversation={conversation}&take=true")]),
