@@ -55,6 +55,24 @@ async fn uploads_are_kept_only_when_whatsapp_would_take_them(_: PgPoolOptions, o
     let file = attachments::stored_file(&db.app, &storage, &owner.actor, stored.id).await.unwrap();
     assert_eq!((file.content_type.as_str(), &file.bytes[..]), ("image/png", PNG));
 
+    // A file arriving in pieces is checked as it comes: past the limit it is refused mid-way,
+    // and a document larger than a storage part arrives whole.
+    let mut photo = attachments::begin(&db.app, &storage, &owner.actor, conversation, "huge.png", "image/png").await.unwrap();
+    photo.write(&[1; 3 * 1024 * 1024]).await.unwrap();
+    let too_big = photo.write(&[2; 3 * 1024 * 1024]).await.unwrap_err();
+    assert!(matches!(&too_big, Error::Invalid { field: "file", message } if message == "Image files may be at most 5.0 MB"), "{too_big:?}");
+    photo.abort().await;
+    let catalogue: Vec<u8> = (0..12 * 1024 * 1024 + 7).map(|i| (i % 251) as u8).collect();
+    let mut document = attachments::begin(&db.app, &storage, &owner.actor, conversation, "catalogue.pdf", "application/pdf").await.unwrap();
+    for piece in catalogue.chunks(64 * 1024) {
+        document.write(piece).await.unwrap();
+    }
+    let document = document.finish(&db.app).await.unwrap();
+    assert_eq!(document.size, Some(catalogue.len() as i64));
+    let kept = attachments::stored_file(&db.app, &storage, &owner.actor, document.id).await.unwrap();
+    assert!(kept.bytes[..] == catalogue[..], "the document reads back byte for byte");
+    assert_eq!(count(&db, "SELECT count(*) FROM media").await, 2, "the refused photo left nothing");
+
     // Another organization neither uploads into this conversation nor sees the file.
     let other = register(&db.app, "Bo Beta", "bo@beta.example", "Beta Florist").await;
     let into_theirs = attachments::upload(&db.app, &storage, &other.actor, upload(conversation, "x.png", "image/png", PNG)).await;

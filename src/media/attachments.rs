@@ -17,7 +17,8 @@ use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-/// A file as the browser sent it.
+/// A file as the browser sent it, whole (tests and small callers; the browser's uploads stream
+/// through [`begin`]).
 #[derive(Debug)]
 pub struct Upload<'a> {
     pub conversation: ConversationId,
@@ -29,55 +30,138 @@ pub struct Upload<'a> {
 /// Keeps a file an agent means to send in `conversation`, once WhatsApp would take it: a format
 /// Meta accepts, within its size limit. Another organization's conversation is `NotFound`.
 pub async fn upload(pool: &PgPool, storage: &MediaStorage, actor: &Actor, upload: Upload<'_>) -> Result<StoredFile> {
+    let mut receiving = begin(pool, storage, actor, upload.conversation, upload.filename, upload.mime_type).await?;
+    if let Err(refused) = receiving.write(&upload.bytes).await {
+        receiving.abort().await;
+        return Err(refused);
+    }
+    receiving.finish(pool).await
+}
+
+/// Parts written to the storage at once, at most: with the part being filled, what an upload
+/// holds in memory (a few [`super::PART_BYTES`]), whatever the file's size.
+const PARTS_IN_FLIGHT: usize = 2;
+
+/// An upload under way: its name, format and conversation are checked, and its bytes go to the
+/// storage as they arrive, counted and hashed, never held whole. Finish it, or abort it.
+pub struct Receiving {
+    writer: object_store::WriteMultipart,
+    key: String,
+    id: Uuid,
+    kind: MediaKind,
+    filename: FileName,
+    mime_type: String,
+    organization: crate::domain::OrganizationId,
+    channel: ChannelId,
+    uploaded_by: crate::domain::UserId,
+    size: u64,
+    sha256: Sha256,
+}
+
+/// Checks what can be checked before the bytes (the person may reply, the name, the format, the
+/// conversation is the organization's) and opens the file in the storage.
+pub async fn begin(
+    pool: &PgPool,
+    storage: &MediaStorage,
+    actor: &Actor,
+    conversation: ConversationId,
+    filename: &str,
+    mime_type: &str,
+) -> Result<Receiving> {
     authorize(actor, Permission::InboxReply)?;
-    let filename = FileName::parse(upload.filename).on_field("file")?;
-    let size = upload.bytes.len() as u64;
-    let kind = MediaKind::for_upload(upload.mime_type, size).map_err(|e| Error::invalid("file", e.to_string()))?;
+    let filename = FileName::parse(filename).on_field("file")?;
+    let kind = MediaKind::for_upload_format(mime_type).map_err(|e| Error::invalid("file", e.to_string()))?;
     let organization = actor.organization_id;
-    let channel: ChannelId = {
-        let mut tx = db::scoped(pool, Some(organization), Some(actor.user_id)).await?;
-        let channel = sqlx::query_scalar("SELECT channel_id FROM conversations WHERE organization_id = $1 AND id = $2")
-            .bind(organization)
-            .bind(upload.conversation)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(Error::NotFound)?;
-        tx.commit().await?;
-        channel
-    };
+    let mut tx = db::scoped(pool, Some(organization), Some(actor.user_id)).await?;
+    let channel: ChannelId = sqlx::query_scalar("SELECT channel_id FROM conversations WHERE organization_id = $1 AND id = $2")
+        .bind(organization)
+        .bind(conversation)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(Error::NotFound)?;
+    tx.commit().await?;
     let id = db::new_id();
     let key = format!("{organization}/{channel}/{id}");
-    let sha256 = hex::encode(Sha256::digest(&upload.bytes));
-    storage.put(&key, upload.bytes).await.map_err(|e| Error::Internal(format!("storing upload {key}: {e}")))?;
-    let mut tx = db::scoped(pool, Some(organization), Some(actor.user_id)).await?;
-    let created_at: DateTime<Utc> = sqlx::query_scalar(
-        "INSERT INTO media (id, organization_id, channel_id, mime_type, sha256, filename, storage_key, download_state,
-             uploaded_by, file_size)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'stored', $8, $9)
-         RETURNING created_at",
-    )
-    .bind(id)
-    .bind(organization)
-    .bind(channel)
-    .bind(upload.mime_type)
-    .bind(&sha256)
-    .bind(filename.as_str())
-    .bind(&key)
-    .bind(actor.user_id)
-    .bind(i64::try_from(size).unwrap_or(i64::MAX))
-    .fetch_one(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(StoredFile {
+    let writer = storage.writer(&key).await.map_err(|e| Error::Internal(format!("storing upload {key}: {e}")))?;
+    Ok(Receiving {
+        writer,
+        key,
         id,
         kind,
-        filename: Some(filename.as_str().to_owned()),
-        mime_type: upload.mime_type.to_owned(),
-        size: i64::try_from(size).ok(),
-        created_at,
-        uploaded: true,
-        unsent_upload: true,
+        filename,
+        mime_type: mime_type.to_owned(),
+        organization,
+        channel,
+        uploaded_by: actor.user_id,
+        size: 0,
+        sha256: Sha256::new(),
     })
+}
+
+impl Receiving {
+    /// The next bytes of the file. Past WhatsApp's limit for its kind, the upload is refused
+    /// (and must be aborted).
+    pub async fn write(&mut self, bytes: &[u8]) -> Result<()> {
+        self.size += bytes.len() as u64;
+        if self.size > self.kind.max_bytes() {
+            return Err(Error::invalid("file", self.kind.too_large("").to_string()));
+        }
+        self.sha256.update(bytes);
+        self.writer
+            .wait_for_capacity(PARTS_IN_FLIGHT)
+            .await
+            .map_err(|e| Error::Internal(format!("storing upload {}: {e}", self.key)))?;
+        self.writer.write(bytes);
+        Ok(())
+    }
+
+    /// Completes the file in the storage and lists it among the organization's stored files. An
+    /// empty file is refused.
+    pub async fn finish(self, pool: &PgPool) -> Result<StoredFile> {
+        if self.size == 0 {
+            self.abort().await;
+            return Err(Error::invalid("file", "The file is empty"));
+        }
+        let Self { writer, key, id, kind, filename, mime_type, organization, channel, uploaded_by, size, sha256 } = self;
+        writer.finish().await.map_err(|e| Error::Internal(format!("storing upload {key}: {e}")))?;
+        let size = i64::try_from(size).unwrap_or(i64::MAX);
+        let mut tx = db::scoped(pool, Some(organization), Some(uploaded_by)).await?;
+        let created_at: DateTime<Utc> = sqlx::query_scalar(
+            "INSERT INTO media (id, organization_id, channel_id, mime_type, sha256, filename, storage_key, download_state,
+                 uploaded_by, file_size)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'stored', $8, $9)
+             RETURNING created_at",
+        )
+        .bind(id)
+        .bind(organization)
+        .bind(channel)
+        .bind(&mime_type)
+        .bind(hex::encode(sha256.finalize()))
+        .bind(filename.as_str())
+        .bind(&key)
+        .bind(uploaded_by)
+        .bind(size)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(StoredFile {
+            id,
+            kind,
+            filename: Some(filename.as_str().to_owned()),
+            mime_type,
+            size: Some(size),
+            created_at,
+            uploaded: true,
+            unsent_upload: true,
+        })
+    }
+
+    /// Gives the upload up: nothing of it stays in the storage.
+    pub async fn abort(self) {
+        if let Err(e) = self.writer.abort().await {
+            tracing::warn!(key = %self.key, error = %e, "an abandoned upload's parts were not removed");
+        }
+    }
 }
 
 /// How many stored files a page of the picker holds.

@@ -27,6 +27,9 @@ pub enum MediaStorageError {
     Directory(String, std::io::Error),
 }
 
+/// The size of the parts a file is written in by [`MediaStorage::writer`] (S3's smallest part).
+pub const PART_BYTES: usize = 5 * 1024 * 1024;
+
 #[derive(Clone)]
 pub struct MediaStorage {
     store: Arc<dyn ObjectStore>,
@@ -65,6 +68,12 @@ impl MediaStorage {
     pub async fn put(&self, key: &str, bytes: Bytes) -> Result<(), MediaStorageError> {
         self.store.put(&self.path(key), bytes.into()).await?;
         Ok(())
+    }
+
+    /// A file written as its bytes arrive, a part at a time: only the part being written is held.
+    pub async fn writer(&self, key: &str) -> Result<object_store::WriteMultipart, MediaStorageError> {
+        let upload = self.store.put_multipart(&self.path(key)).await?;
+        Ok(object_store::WriteMultipart::new_with_chunk_size(upload, PART_BYTES))
     }
 
     pub async fn get(&self, key: &str) -> Result<Bytes, MediaStorageError> {

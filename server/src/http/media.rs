@@ -91,51 +91,65 @@ pub async fn stored_file(State(state): State<ServerState>, Path(file): Path<Stri
 /// The most an upload may carry: WhatsApp's largest file (a 100 MB document) and the form around it.
 pub const UPLOAD_LIMIT: usize = 100 * 1024 * 1024 + 64 * 1024;
 
-/// An agent's attachment, as multipart `conversation` (its id) and `file`. Answers the stored file
-/// as JSON; a file WhatsApp would refuse gets 400 with `{"error": reason}`. Without a session, or
-/// for another organization's conversation, a plain 404.
+/// An agent's attachment, as multipart `conversation` (its id), then `file`. The file goes to the
+/// storage as it arrives, never held whole. Answers the stored file as JSON; a file WhatsApp would
+/// refuse gets 400 with `{"error": reason}`. Without a session, or for another organization's
+/// conversation, a plain 404.
 pub async fn upload_attachment(State(state): State<ServerState>, headers: HeaderMap, mut form: Multipart) -> Response {
     let actor = match member(&state, &headers).await {
         Ok(actor) => actor,
         Err(response) => return response,
     };
-    let (mut conversation, mut file) = (None, None);
+    let app = &state.app;
+    let mut conversation = None;
     loop {
-        let field = match form.next_field().await {
+        let mut field = match form.next_field().await {
             Ok(Some(field)) => field,
-            Ok(None) => break,
+            Ok(None) => return refused(StatusCode::BAD_REQUEST, "Choose a file to attach"),
             Err(e) => return refused(e.status(), &format!("The upload was cut off or malformed: {}", e.body_text())),
         };
         match field.name() {
             Some("conversation") => conversation = field.text().await.ok().and_then(|t| uuid::Uuid::parse_str(t.trim()).ok()),
             Some("file") => {
+                let Some(conversation) = conversation else { return not_found() };
                 let name = field.file_name().unwrap_or_default().to_owned();
                 let mime_type = field.content_type().filter(|t| !t.is_empty()).unwrap_or("application/octet-stream").to_owned();
-                match field.bytes().await {
-                    Ok(bytes) => file = Some((name, mime_type, bytes)),
-                    Err(e) => return refused(e.status(), &format!("The file could not be received: {}", e.body_text())),
+                let conversation = parley::domain::conversation::ConversationId(conversation);
+                let mut receiving =
+                    match parley::media::attachments::begin(&app.pool, &app.media, &actor, conversation, &name, &mime_type).await {
+                        Ok(receiving) => receiving,
+                        Err(e) => return upload_refused(e),
+                    };
+                loop {
+                    let written = match field.chunk().await {
+                        Ok(Some(chunk)) => receiving.write(&chunk).await,
+                        Ok(None) => break,
+                        Err(e) => {
+                            receiving.abort().await;
+                            return refused(e.status(), &format!("The file could not be received: {}", e.body_text()));
+                        }
+                    };
+                    if let Err(e) = written {
+                        receiving.abort().await;
+                        return upload_refused(e);
+                    }
                 }
+                return match receiving.finish(&app.pool).await {
+                    Ok(stored) => Json(stored).into_response(),
+                    Err(e) => upload_refused(e),
+                };
             }
             _ => {}
         }
     }
-    let Some(conversation) = conversation else { return not_found() };
-    let Some((filename, mime_type, bytes)) = file else {
-        return refused(StatusCode::BAD_REQUEST, "Choose a file to attach");
-    };
-    let app = &state.app;
-    let upload = parley::media::attachments::Upload {
-        conversation: parley::domain::conversation::ConversationId(conversation),
-        filename: &filename,
-        mime_type: &mime_type,
-        bytes,
-    };
-    match parley::media::attachments::upload(&app.pool, &app.media, &actor, upload).await {
-        Ok(stored) => Json(stored).into_response(),
-        Err(parley::Error::NotFound) => not_found(),
-        Err(parley::Error::Forbidden) => refused(StatusCode::FORBIDDEN, "Your role may not send messages"),
-        Err(parley::Error::Invalid { message, .. }) => refused(StatusCode::BAD_REQUEST, &message),
-        Err(e) => internal(e),
+}
+
+fn upload_refused(error: parley::Error) -> Response {
+    match error {
+        parley::Error::NotFound => not_found(),
+        parley::Error::Forbidden => refused(StatusCode::FORBIDDEN, "Your role may not send messages"),
+        parley::Error::Invalid { message, .. } => refused(StatusCode::BAD_REQUEST, &message),
+        e => internal(e),
     }
 }
 

@@ -83,24 +83,27 @@ impl MediaKind {
 
     /// Whether Meta would take this file as an upload: a supported format within its size limit.
     pub fn for_upload(mime_type: &str, size: u64) -> Result<Self, MessageRejected> {
-        let kind = Self::of_mime(mime_type).ok_or_else(|| {
-            MessageRejected::NotAllowed(format!(
-                "WhatsApp does not accept files of type \"{}\"",
-                mime_essence(mime_type)
-            ))
-        })?;
+        let kind = Self::for_upload_format(mime_type)?;
         if size == 0 {
             return Err(MessageRejected::Invalid("The file is empty".into()));
         }
         if size > kind.max_bytes() {
-            return Err(MessageRejected::NotAllowed(format!(
-                "{} files may be at most {} (this one has {})",
-                kind.label(),
-                human_size(kind.max_bytes()),
-                human_size(size)
-            )));
+            return Err(kind.too_large(&format!(" (this one has {})", human_size(size))));
         }
         Ok(kind)
+    }
+
+    /// The kind of a file Meta would take in this format, before its size is known (a file still
+    /// arriving).
+    pub fn for_upload_format(mime_type: &str) -> Result<Self, MessageRejected> {
+        Self::of_mime(mime_type).ok_or_else(|| {
+            MessageRejected::NotAllowed(format!("WhatsApp does not accept files of type \"{}\"", mime_essence(mime_type)))
+        })
+    }
+
+    /// Why a file of this kind is refused once it exceeds [`Self::max_bytes`]; `detail` follows.
+    pub fn too_large(self, detail: &str) -> MessageRejected {
+        MessageRejected::NotAllowed(format!("{} files may be at most {}{detail}", self.label(), human_size(self.max_bytes())))
     }
 }
 
