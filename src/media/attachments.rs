@@ -164,6 +164,11 @@ impl Receiving {
     }
 }
 
+/// Whether a `media` row is an agent's upload that no message carries: the only kind of file that
+/// may be deleted. One definition for the picker, which offers the deletion, and for the deletion.
+const UNSENT_UPLOAD: &str = "uploaded_by IS NOT NULL AND NOT EXISTS (
+    SELECT 1 FROM messages m WHERE m.organization_id = media.organization_id AND m.media_id = media.id)";
+
 /// How many stored files a page of the picker holds.
 pub const PAGE: i64 = 30;
 
@@ -172,16 +177,14 @@ pub async fn library(pool: &PgPool, actor: &Actor, after: Option<FileCursor>) ->
     authorize(actor, Permission::InboxReply)?;
     let mut tx = db::scoped(pool, Some(actor.organization_id), Some(actor.user_id)).await?;
     type Row = (Uuid, Option<String>, Option<String>, Option<i64>, DateTime<Utc>, bool, bool);
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT id, mime_type, filename, file_size, created_at, uploaded_by IS NOT NULL,
-                uploaded_by IS NOT NULL AND NOT EXISTS (
-                    SELECT 1 FROM messages m WHERE m.organization_id = media.organization_id AND m.media_id = media.id)
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT id, mime_type, filename, file_size, created_at, uploaded_by IS NOT NULL, {UNSENT_UPLOAD}
          FROM media
          WHERE organization_id = $1 AND download_state = 'stored'
            AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3))
          ORDER BY created_at DESC, id DESC
          LIMIT $4",
-    )
+    ))
     .bind(actor.organization_id)
     .bind(after.map(|c| c.created_at))
     .bind(after.map(|c| c.id))
@@ -212,12 +215,11 @@ pub async fn delete_upload(pool: &PgPool, storage: &MediaStorage, actor: &Actor,
     let mut tx = db::scoped(pool, Some(organization), Some(actor.user_id)).await?;
     // Locked: a message about to carry the file waits (its foreign key check) and then fails,
     // rather than pointing at a deleted file.
-    let found: Option<(Option<String>, bool)> = sqlx::query_as(
-        "SELECT storage_key, uploaded_by IS NOT NULL AND NOT EXISTS (
-             SELECT 1 FROM messages m WHERE m.organization_id = media.organization_id AND m.media_id = media.id)
+    let found: Option<(Option<String>, bool)> = sqlx::query_as(&format!(
+        "SELECT storage_key, {UNSENT_UPLOAD}
          FROM media WHERE organization_id = $1 AND id = $2 AND download_state = 'stored'
          FOR UPDATE",
-    )
+    ))
     .bind(organization)
     .bind(file)
     .fetch_optional(&mut *tx)

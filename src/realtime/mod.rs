@@ -56,7 +56,7 @@ pub async fn publish_all(conn: &mut PgConnection, organization: OrganizationId, 
         .bind(&publication.conversations)
         .bind(&publication.kinds)
         .bind(&publication.payloads)
-        .bind(NOTIFY_CHANNEL)
+        .bind(publication.channel)
         .fetch_one(&mut *conn)
         .await?;
     Ok(ids.into_iter().map(EventId).collect())
