@@ -107,7 +107,7 @@ pub async fn rename(pool: &PgPool, actor: &Actor, contact: Uuid, name: &str) -> 
 /// Adds a tag (normalized; once; at most twenty per contact).
 pub async fn add_tag(pool: &PgPool, actor: &Actor, contact: Uuid, tag: &str) -> Result<()> {
     let tag = Tag::parse(tag).on_field("tag")?;
-    let mut tx = writing(pool, actor).await?;
+    let mut tx = realtime::writing(pool, actor, Permission::ContactsWrite).await?;
     let tags: Vec<String> =
         sqlx::query_scalar("SELECT tags FROM contacts WHERE organization_id = $1 AND id = $2 FOR UPDATE")
             .bind(actor.organization_id)
@@ -128,7 +128,7 @@ pub async fn remove_tag(pool: &PgPool, actor: &Actor, contact: Uuid, tag: &str) 
 pub async fn set_field(pool: &PgPool, actor: &Actor, contact: Uuid, key: &str, value: &str) -> Result<()> {
     let key = CustomFieldKey::parse(key).on_field("key")?;
     let value = CustomFieldValue::parse(value).on_field("value")?;
-    let mut tx = writing(pool, actor).await?;
+    let mut tx = realtime::writing(pool, actor, Permission::ContactsWrite).await?;
     let count: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM contacts, jsonb_object_keys(custom_fields) k
          WHERE organization_id = $1 AND id = $2 AND k <> $3",
@@ -154,7 +154,7 @@ pub async fn remove_field(pool: &PgPool, actor: &Actor, contact: Uuid, key: &str
 /// the agent who changed it is named.
 pub async fn set_opt_in(pool: &PgPool, actor: &Actor, contact: Uuid, status: OptIn, source: &str) -> Result<()> {
     let source = opt_in_source(source).on_field("source")?;
-    let mut tx = writing(pool, actor).await?;
+    let mut tx = realtime::writing(pool, actor, Permission::ContactsWrite).await?;
     let updated = sqlx::query(
         "UPDATE contacts SET opt_in = $3, opt_in_changed_at = now(), updated_at = now(),
              opt_in_source = COALESCE($4, 'Set by ' || (SELECT name FROM users WHERE id = $5))
@@ -175,7 +175,7 @@ pub async fn set_opt_in(pool: &PgPool, actor: &Actor, contact: Uuid, status: Opt
 
 pub async fn add_note(pool: &PgPool, actor: &Actor, contact: Uuid, body: &str) -> Result<Uuid> {
     let body = NoteBody::parse(body).on_field("note")?;
-    let mut tx = writing(pool, actor).await?;
+    let mut tx = realtime::writing(pool, actor, Permission::ContactsWrite).await?;
     let id = db::new_id();
     let inserted = sqlx::query(
         "INSERT INTO contact_notes (id, organization_id, contact_id, author_user_id, body)
@@ -197,7 +197,7 @@ pub async fn add_note(pool: &PgPool, actor: &Actor, contact: Uuid, body: &str) -
 
 /// Deletes a note its author wrote; someone else's note is theirs to delete.
 pub async fn delete_note(pool: &PgPool, actor: &Actor, note: Uuid) -> Result<()> {
-    let mut tx = writing(pool, actor).await?;
+    let mut tx = realtime::writing(pool, actor, Permission::ContactsWrite).await?;
     let (author, contact): (Option<Uuid>, Uuid) = sqlx::query_as(
         "SELECT author_user_id, contact_id FROM contact_notes WHERE organization_id = $1 AND id = $2 FOR UPDATE",
     )
@@ -217,15 +217,6 @@ pub async fn delete_note(pool: &PgPool, actor: &Actor, note: Uuid) -> Result<()>
     announced(tx, actor, contact).await
 }
 
-/// A transaction for an edit of a contact. It holds the organization's event lock from the start
-/// (before any row lock), since every edit ends by announcing the contact's conversations.
-async fn writing(pool: &PgPool, actor: &Actor) -> Result<Transaction<'static, Postgres>> {
-    authorize(actor, Permission::ContactsWrite)?;
-    let mut tx = db::scoped(pool, Some(actor.organization_id), Some(actor.user_id)).await?;
-    realtime::lock_order(&mut tx, actor.organization_id).await?;
-    Ok(tx)
-}
-
 /// Commits the edit, telling every agent with one of the contact's conversations open that it
 /// changed: their lists, headers and contact panels follow at once.
 async fn announced(mut tx: Transaction<'static, Postgres>, actor: &Actor, contact: Uuid) -> Result<()> {
@@ -240,7 +231,7 @@ async fn update<T>(pool: &PgPool, actor: &Actor, contact: Uuid, assignment: &str
 where
     T: for<'q> sqlx::Encode<'q, Postgres> + sqlx::Type<Postgres> + Send + 'static,
 {
-    let mut tx = writing(pool, actor).await?;
+    let mut tx = realtime::writing(pool, actor, Permission::ContactsWrite).await?;
     set_column(&mut tx, actor, contact, assignment, value).await?;
     announced(tx, actor, contact).await
 }

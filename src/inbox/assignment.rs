@@ -25,10 +25,8 @@ async fn hand_over(
     assignee: Option<UserId>,
     note: Option<TransferNote>,
 ) -> Result<()> {
-    authorize(actor, Permission::InboxReply)?;
     let organization = actor.organization_id;
-    let mut tx = db::scoped(pool, Some(organization), Some(actor.user_id)).await?;
-    realtime::lock_order(&mut tx, organization).await?;
+    let mut tx = realtime::writing(pool, actor, Permission::InboxReply).await?;
     let current: Option<UserId> = sqlx::query_scalar(
         "SELECT assignee_user_id FROM conversations WHERE organization_id = $1 AND id = $2 FOR UPDATE",
     )
@@ -84,10 +82,8 @@ async fn hand_over(
 /// Open, pending (waiting for the customer) or resolved. A customer writing again reopens a
 /// resolved conversation (see the webhook processor).
 pub async fn set_status(pool: &PgPool, actor: &Actor, conversation: ConversationId, status: ConversationStatus) -> Result<()> {
-    authorize(actor, Permission::InboxReply)?;
     let organization = actor.organization_id;
-    let mut tx = db::scoped(pool, Some(organization), Some(actor.user_id)).await?;
-    realtime::lock_order(&mut tx, organization).await?;
+    let mut tx = realtime::writing(pool, actor, Permission::InboxReply).await?;
     let updated = sqlx::query("UPDATE conversations SET status = $3, updated_at = now() WHERE organization_id = $1 AND id = $2")
         .bind(organization)
         .bind(conversation)
@@ -116,10 +112,8 @@ pub async fn transfer(
         TransferTarget::Person(person) => return hand_over(pool, actor, conversation, Some(person), note).await,
         TransferTarget::Team(team) => team,
     };
-    authorize(actor, Permission::InboxAssign)?;
     let organization = actor.organization_id;
-    let mut tx = db::scoped(pool, Some(organization), Some(actor.user_id)).await?;
-    realtime::lock_order(&mut tx, organization).await?;
+    let mut tx = realtime::writing(pool, actor, Permission::InboxAssign).await?;
     let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM conversations WHERE organization_id = $1 AND id = $2 FOR UPDATE")
         .bind(organization)
         .bind(conversation)

@@ -2,8 +2,6 @@
 //! whether the bot answers there: the assignee, or, while it is unassigned, any agent who may
 //! reply. Automations read the switch with [`bot_enabled`].
 
-use crate::auth::authorize;
-use crate::db;
 use crate::domain::conversation::ConversationId;
 use crate::domain::event::Event;
 use crate::domain::{Actor, OrganizationId, Permission, UserId};
@@ -13,10 +11,8 @@ use sqlx::{PgConnection, PgPool};
 
 /// Switches the bot on or off in the conversation; every agent watching sees it change.
 pub async fn set_bot_enabled(pool: &PgPool, actor: &Actor, conversation: ConversationId, enabled: bool) -> Result<()> {
-    authorize(actor, Permission::InboxReply)?;
     let organization = actor.organization_id;
-    let mut tx = db::scoped(pool, Some(organization), Some(actor.user_id)).await?;
-    realtime::lock_order(&mut tx, organization).await?;
+    let mut tx = realtime::writing(pool, actor, Permission::InboxReply).await?;
     let holder: Option<Option<(UserId, String)>> = sqlx::query_as::<_, (Option<UserId>, Option<String>)>(
         "SELECT c.assignee_user_id, u.name FROM conversations c LEFT JOIN users u ON u.id = c.assignee_user_id
          WHERE c.organization_id = $1 AND c.id = $2 FOR UPDATE OF c",

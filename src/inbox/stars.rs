@@ -17,10 +17,8 @@ pub const PAGE_SIZE: i64 = 30;
 /// Stars (`starred`) or unstars one of the organization's messages for the acting person.
 /// Repeating either is harmless, and tells nobody.
 pub async fn set_starred(pool: &PgPool, actor: &Actor, message: MessageId, starred: bool) -> Result<()> {
-    authorize(actor, Permission::InboxRead)?;
     let organization = actor.organization_id;
-    let mut tx = db::scoped(pool, Some(organization), Some(actor.user_id)).await?;
-    realtime::lock_order(&mut tx, organization).await?;
+    let mut tx = realtime::writing(pool, actor, Permission::InboxRead).await?;
     let conversation: Option<Uuid> =
         sqlx::query_scalar("SELECT conversation_id FROM messages WHERE organization_id = $1 AND id = $2")
             .bind(organization)

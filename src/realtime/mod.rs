@@ -15,7 +15,7 @@ pub use hub::{Hub, Next, Subscription};
 use crate::db;
 use crate::domain::{Actor, OrganizationId, Permission};
 use crate::{Error, Result};
-use sqlx::{PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
 /// The Postgres channel instances LISTEN on. A payload is `<organization>:<event id>` for a stored
@@ -30,6 +30,15 @@ pub async fn lock_order(conn: &mut PgConnection, organization: OrganizationId) -
         .execute(&mut *conn)
         .await?;
     Ok(())
+}
+
+/// A transaction for a person's change that will [`publish`]: their permission checked, scoped to
+/// their organization and to them, and holding the organization's event lock before any row lock.
+pub async fn writing(pool: &PgPool, actor: &Actor, permission: Permission) -> Result<Transaction<'static, Postgres>> {
+    crate::auth::authorize(actor, permission)?;
+    let mut tx = db::scoped(pool, Some(actor.organization_id), Some(actor.user_id)).await?;
+    lock_order(&mut tx, actor.organization_id).await?;
+    Ok(tx)
 }
 
 /// Stores the event and notifies every instance, both taking effect when the caller's transaction

@@ -87,10 +87,8 @@ pub async fn send_shown_as(
     reply_to: Option<ReplyTo>,
     shown: Option<String>,
 ) -> Result<StoredMessage> {
-    authorize(actor, Permission::InboxReply)?;
     let organization = actor.organization_id;
-    let mut tx = db::scoped(pool, Some(organization), Some(actor.user_id)).await?;
-    realtime::lock_order(&mut tx, organization).await?;
+    let mut tx = realtime::writing(pool, actor, Permission::InboxReply).await?;
     // Locked so the window checked is the window the message is queued under.
     let (channel, wa_id, last_inbound_at): (ChannelId, String, Option<DateTime<Utc>>) = sqlx::query_as(
         "SELECT c.channel_id, k.wa_id, c.last_inbound_at FROM conversations c
